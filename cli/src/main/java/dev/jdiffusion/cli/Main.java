@@ -1,0 +1,82 @@
+package dev.jdiffusion.cli;
+
+import com.google.inject.Injector;
+import dev.jdiffusion.core.Bootstrap;
+import dev.jdiffusion.core.ConfigException;
+import dev.jdiffusion.core.PluginException;
+import dev.jdiffusion.core.WeightException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The {@code ./diffusion} command line. Subcommands get the Guice injector from {@link #injector()}. */
+@Command(
+    name = "diffusion",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Train, weight, export, sample and score diffusion denoisers.",
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      PluginsCommand.class,
+    })
+public final class Main implements Runnable {
+
+  @Option(
+      names = "--plugins",
+      paramLabel = "DIR",
+      scope = ScopeType.INHERIT,
+      description = "Also load plugins from the jars in DIR (default: $JDIFFUSION_PLUGINS).")
+  Path pluginDirectory = envPath("JDIFFUSION_PLUGINS");
+
+  private Injector injector;
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  /** The injector over the class path and the plugin directory, built on first use. */
+  Injector injector() {
+    if (injector == null) {
+      injector = Bootstrap.createInjector(Main.class.getClassLoader(), pluginDirectory);
+    }
+    return injector;
+  }
+
+  private static Path envPath(String name) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? null : Path.of(v);
+  }
+
+  /** Runs the command line and returns its exit code; user errors print one clear message, no stack trace. */
+  public static int execute(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof ConfigException
+              || e instanceof PluginException
+              || e instanceof WeightException
+              || e instanceof UserException) {
+            commandLine.getErr().println("error: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    return cl.execute(args);
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Version from the jar manifest, or "dev" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"jdiffusion " + (v == null ? "dev" : v)};
+    }
+  }
+}
