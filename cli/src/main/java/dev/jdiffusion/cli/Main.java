@@ -20,6 +20,7 @@ import picocli.CommandLine.ScopeType;
     subcommands = {
       CommandLine.HelpCommand.class,
       PluginsCommand.class,
+      WeightsCommand.class,
     })
 public final class Main implements Runnable {
 
