@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -221,6 +222,12 @@ public final class ConfigReader {
             return entry;
           }
         }
+      }
+    }
+    if (e instanceof ValueInstantiationException vie && vie.getType() != null) {
+      PluginEntry entry = registry.forConfigType(vie.getType().getRawClass()).orElse(null);
+      if (entry != null) {
+        return entry;
       }
     }
     if (e instanceof MismatchedInputException mie && mie.getTargetType() != null) {

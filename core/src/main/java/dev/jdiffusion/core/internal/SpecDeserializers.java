@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
@@ -137,7 +138,8 @@ final class SpecDeserializers {
       PluginConfig config, Class<?> base, JsonGenerator gen, SerializerProvider provider)
       throws IOException {
     TokenBuffer buffer = new TokenBuffer(gen.getCodec(), false);
-    provider.findTypedValueSerializer(base, true, null).serialize(config, buffer, provider);
+    TypeSerializer byName = provider.findTypeSerializer(provider.constructType(base));
+    provider.findValueSerializer(config.getClass()).serializeWithType(config, buffer, provider, byName);
     try (JsonParser replay = buffer.asParser(gen.getCodec())) {
       return replay.readValueAsTree();
     }

@@ -1,0 +1,81 @@
+package dev.jdiffusion.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.jdiffusion.spi.parameterization.Coefficients;
+import dev.jdiffusion.spi.schedule.NoiseSchedule;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NoiseScheduleTest {
+
+  @Test
+  void keepsItsDigitsWhenAlphabarIsCloseToOne() {
+    NoiseSchedule s = NoiseSchedule.fromBetas(new double[] {1e-12, 1e-12, 0.5});
+    assertThat(s.sigma2(0)).isCloseTo(1e-12, within(1e-24));
+    assertThat(s.sigma2(1)).isCloseTo(2e-12, within(1e-23));
+    assertThat(s.logSnr(0)).isCloseTo(Math.log(1e12), within(1e-9));
+  }
+
+  @Test
+  void betaOfOneIsZeroTerminalSnr() {
+    NoiseSchedule s = NoiseSchedule.fromBetas(new double[] {0.1, 0.5, 1.0});
+    assertThat(s.alphabar(2)).isZero();
+    assertThat(s.sigma2(2)).isEqualTo(1.0);
+    assertThat(s.snr(2)).isZero();
+    assertThat(s.logSnr(2)).isEqualTo(Double.NEGATIVE_INFINITY);
+  }
+
+  @Test
+  void rejectsBadBetasByIndex() {
+    assertThatThrownBy(() -> NoiseSchedule.fromBetas(new double[] {0.1, 0}))
+        .hasMessage("beta[1] = 0.0 is not allowed: every beta must be in (0, 1]");
+    assertThatThrownBy(() -> NoiseSchedule.fromBetas(new double[] {0.1, Double.NaN}))
+        .hasMessage("beta[1] = NaN is not allowed: every beta must be in (0, 1]");
+    assertThatThrownBy(() -> NoiseSchedule.fromBetas(new double[] {0.1}))
+        .hasMessage("a schedule needs at least 2 timesteps, got 1");
+    assertThatThrownBy(() -> NoiseSchedule.fromAlphabar(new double[] {0.9, 0.95}))
+        .hasMessageStartingWith("alphabar[1] = 0.95 is not allowed");
+  }
+
+  @Test
+  void fromAlphabarInvertsTheTable() {
+    double[] alphabar = {0.99, 0.7, 0.2, 0.0};
+    NoiseSchedule s = NoiseSchedule.fromAlphabar(alphabar);
+    for (int t = 0; t < alphabar.length; t++) {
+      assertThat(s.alphabar(t)).isCloseTo(alphabar[t], within(1e-15));
+    }
+  }
+
+  @Test
+  void aWeighterWithoutAClosedFormIsRefusedAtZeroSnrWithAHint(@TempDir Path dir) {
+    var injector = Bootstrap.createInjector(
+        TestWeighters.loaderListing(dir, List.of(TestWeighters.NoClosedForm.class)), null);
+    NoiseSchedule s = NoiseSchedule.fromBetas(new double[] {0.1, 0.5, 1.0});
+    var weighter = new TestWeighters.NoClosedForm().create(new TestWeighters.NoClosedForm.Config());
+    assertThat(injector).isNotNull();
+    assertThatThrownBy(() -> LossWeights.compute("test-no-closed-form", s, weighter, Optional.empty(), false,
+            (sched, t) -> new Coefficients(0, 1, 0, 0, 0, 1)))
+        .isInstanceOf(WeightException.class)
+        .hasMessageContaining("weighter test-no-closed-form gives NaN as eps-space weight at t = 2 (logSNR = -Infinity")
+        .hasMessageContaining("override epsWeight");
+  }
+
+  @Test
+  void matchingRuleAndItsInverses() {
+    assertThat(MatchingRule.minSnrGamma(0.2)).isCloseTo(5.0, within(1e-15));
+    assertThat(MatchingRule.softMinSnrGamma(0.2)).isCloseTo(6.0, within(1e-15));
+    assertThat(MatchingRule.softMinSnrScale(0.2)).isCloseTo(1 / 1.2, within(1e-15));
+    for (double lambda : new double[] {1e-3, 0.2, 1, 7.5}) {
+      assertThat(MatchingRule.lambdaForMinSnr(MatchingRule.minSnrGamma(lambda))).isCloseTo(lambda, within(1e-15 * (1 + lambda)));
+      assertThat(MatchingRule.lambdaForSoftMinSnr(MatchingRule.softMinSnrGamma(lambda))).isCloseTo(lambda, within(1e-12 * lambda));
+    }
+    assertThatThrownBy(() -> MatchingRule.lambdaForSoftMinSnr(1.0)).hasMessageContaining("must be > 1");
+    assertThatThrownBy(() -> MatchingRule.minSnrGamma(0)).hasMessageContaining("lambda = 0.0 is not allowed");
+  }
+}
