@@ -53,6 +53,11 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns its exit code; user errors print one clear message, no stack trace. */
   public static int execute(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The configured command line, with the error handler that prints user errors as one line. */
+  static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
@@ -65,7 +70,7 @@ public final class Main implements Runnable {
           }
           throw e;
         });
-    return cl.execute(args);
+    return cl;
   }
 
   public static void main(String[] args) {
