@@ -1,0 +1,59 @@
+package dev.jdiffusion.core.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.jdiffusion.spi.dataset.ImageShape;
+import dev.jdiffusion.spi.parameterization.Coefficients;
+import dev.jdiffusion.spi.schedule.NoiseSchedule;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ModelMetadataTest {
+  static ModelMetadata sample() {
+    NoiseSchedule s = NoiseSchedule.fromBetas(new double[] {0.1, 0.2, 0.3});
+    return new ModelMetadata("0.1", "eps", s.alphabars(),
+        ModelMetadata.coefficientTables(s, (sched, t) -> new Coefficients(0, 1, 1 / Math.sqrt(sched.alphabar(t)),
+            -Math.sqrt(sched.sigma2(t) / sched.alphabar(t)), 0, 1)),
+        "{\"name\":\"linear\"}", new ImageShape(1, 32, 32), -1, 1, "{\"name\":\"uniform\"}", "{}", 42, "ema");
+  }
+
+  @Test
+  void roundTripsExactly() {
+    ModelMetadata m = sample();
+    ModelMetadata back = ModelMetadata.fromProperties("m.onnx", m.toProperties());
+    assertThat(back).isEqualTo(m);
+    assertThat(back.alphabar()).containsExactly(m.alphabar());
+    assertThat(back.epsFromOutput(2)).isEqualTo(1.0);
+  }
+
+  /** The documented encoding, decoded independently: base64 of little-endian binary64. */
+  @Test
+  void alphabarIsBase64LittleEndianFloat64() {
+    String b64 = sample().toProperties().get("jdiffusion.alphabar");
+    byte[] bytes = java.util.Base64.getDecoder().decode(b64);
+    assertThat(bytes).hasSize(24);
+    long bits = 0;
+    for (int i = 7; i >= 0; i--) {
+      bits = (bits << 8) | (bytes[i] & 0xff);
+    }
+    assertThat(Double.longBitsToDouble(bits)).isEqualTo(0.9, org.assertj.core.api.Assertions.within(1e-15));
+  }
+
+  @Test
+  void missingOrMalformedKeysAreNamed() {
+    Map<String, String> props = new HashMap<>(sample().toProperties());
+    props.remove("jdiffusion.alphabar");
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", props))
+        .hasMessage("m.onnx: metadata key jdiffusion.alphabar is missing; is this a model exported by jdiffusion?");
+    Map<String, String> short_ = new HashMap<>(sample().toProperties());
+    short_.put("jdiffusion.timesteps", "4");
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", short_))
+        .hasMessage("m.onnx: metadata jdiffusion.alphabar holds 24 bytes; expected 32 (T = 4 float64 values)");
+    Map<String, String> v2 = new HashMap<>(sample().toProperties());
+    v2.put("jdiffusion.format_version", "2");
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", v2))
+        .hasMessageContaining("format_version 2 is not supported");
+  }
+}
