@@ -1,0 +1,100 @@
+package dev.jdiffusion.sampling;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.jdiffusion.core.model.ModelMetadata;
+import dev.jdiffusion.spi.dataset.ImageShape;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * An exported denoiser opened in ONNX Runtime: inputs {@code x} float32 [N, C, H, W] and {@code t} int64
+ * [N] (timestep indices), one output named after the parameterization. Everything a sampler needs (the
+ * alphabar table, the estimate coefficients, the image shape) comes from the model's metadata.
+ */
+public final class OnnxDenoiser implements AutoCloseable {
+  private final OrtEnvironment env;
+  private final OrtSession session;
+  private final ModelMetadata metadata;
+  private final Path file;
+
+  private OnnxDenoiser(Path file, OrtEnvironment env, OrtSession session, ModelMetadata metadata) {
+    this.file = file;
+    this.env = env;
+    this.session = session;
+    this.metadata = metadata;
+  }
+
+  /**
+   * Opens a model file.
+   *
+   * @param threads intra-op threads for ONNX Runtime (the machine's cores is a good choice)
+   * @throws IllegalArgumentException when the file is missing or its metadata is not a jdiffusion model's
+   */
+  public static OnnxDenoiser open(Path file, int threads) throws OrtException {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(file + ": no such model file");
+    }
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(threads);
+    options.setInterOpNumThreads(1);
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    OrtSession session = env.createSession(file.toString(), options);
+    try {
+      ModelMetadata metadata =
+          ModelMetadata.fromProperties(file.toString(), session.getMetadata().getCustomMetadata());
+      if (!session.getInputNames().containsAll(java.util.List.of("x", "t"))) {
+        throw new IllegalArgumentException(file + ": expected inputs 'x' and 't', found " + session.getInputNames());
+      }
+      return new OnnxDenoiser(file, env, session, metadata);
+    } catch (RuntimeException e) {
+      session.close();
+      throw e;
+    }
+  }
+
+  public ModelMetadata metadata() {
+    return metadata;
+  }
+
+  public ImageShape shape() {
+    return metadata.imageShape();
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * One network evaluation.
+   *
+   * @param x {@code n} images, NCHW
+   * @param t the timestep index of each image
+   * @return the network output, same layout as {@code x}
+   */
+  public float[] predict(float[] x, long[] t) throws OrtException {
+    int n = t.length;
+    ImageShape s = shape();
+    long[] dims = {n, s.channels(), s.height(), s.width()};
+    try (OnnxTensor xs = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), dims);
+        OnnxTensor ts = OnnxTensor.createTensor(env, LongBuffer.wrap(t), new long[] {n});
+        OrtSession.Result r = session.run(Map.of("x", xs, "t", ts))) {
+      OnnxTensor out = (OnnxTensor) r.get(0);
+      FloatBuffer fb = out.getFloatBuffer();
+      float[] result = new float[fb.remaining()];
+      fb.get(result);
+      return result;
+    }
+  }
+
+  @Override
+  public void close() throws OrtException {
+    session.close();
+  }
+}
