@@ -1,0 +1,64 @@
+package dev.jdiffusion.cli.compare;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.jdiffusion.cli.compare.ComparisonStats.MeanTrajectory;
+import dev.jdiffusion.cli.compare.ComparisonStats.Trajectory;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ComparisonStatsTest {
+  static final long[] STEPS = {100, 200, 300, 400, 500, 600, 700, 800};
+
+  @Test
+  void averagesSeedsWithSampleStd() {
+    List<MeanTrajectory> m = ComparisonStats.average(List.of(
+        new Trajectory("cosine", "uniform", 1, new long[] {1, 2}, new double[] {10, 4}),
+        new Trajectory("cosine", "uniform", 2, new long[] {1, 2}, new double[] {12, 6}),
+        new Trajectory("cosine", "min-snr", 1, new long[] {1, 2}, new double[] {9, 5})));
+    assertThat(m).hasSize(2);
+    assertThat(m.get(0).mean()).containsExactly(11, 5);
+    assertThat(m.get(0).std()[0]).isCloseTo(Math.sqrt(2), within(1e-12)); // (1 + 1) / (2 - 1)
+    assertThat(m.get(1).seeds()).isEqualTo(1);
+    assertThat(m.get(1).std()).containsExactly(0, 0);
+  }
+
+  @Test
+  void meanGapUsesTheIntermediateCheckpoints() {
+    MeanTrajectory a = mean("a", 30, 20, 15, 12, 10, 9, 8, 1);
+    MeanTrajectory b = mean("b", 31, 19, 15, 13, 10, 9, 7, 100);
+    // |diffs| over the first seven: 1 + 1 + 0 + 1 + 0 + 0 + 1 = 4; the final checkpoint is left out.
+    assertThat(ComparisonStats.meanAbsoluteGap(a, b)).isCloseTo(4.0 / 7, within(1e-12));
+  }
+
+  @Test
+  void thresholdsAreTheReferencesMidTrainingFids() {
+    MeanTrajectory ddpm = mean("uniform", 70, 50, 40, 33, 28, 25, 23, 22);
+    // seven intermediate checkpoints: the middle third is indices 2..4
+    assertThat(ComparisonStats.midTrainingThresholds(ddpm)).containsExactly(40, 33, 28);
+  }
+
+  @Test
+  void stepsToReachInterpolatesBetweenCheckpoints() {
+    MeanTrajectory run = mean("w", 70, 50, 40, 33, 28, 25, 23, 22);
+    assertThat(ComparisonStats.stepsToReach(run, 45).getAsDouble()).isCloseTo(250, within(1e-9));
+    assertThat(ComparisonStats.stepsToReach(run, 70).getAsDouble()).isEqualTo(100);
+    assertThat(ComparisonStats.stepsToReach(run, 21)).isEmpty();
+  }
+
+  @Test
+  void refusesTrajectoriesOnDifferentCheckpoints() {
+    assertThatThrownBy(() -> ComparisonStats.average(List.of(
+            new Trajectory("c", "u", 1, new long[] {1, 2}, new double[] {1, 2}),
+            new Trajectory("c", "u", 2, new long[] {1, 3}, new double[] {1, 2}))))
+        .hasMessageContaining("different steps");
+    assertThatThrownBy(() -> new Trajectory("c", "u", 1, new long[] {2, 1}, new double[] {1, 2}))
+        .hasMessageContaining("must increase");
+  }
+
+  static MeanTrajectory mean(String w, double... fid) {
+    return ComparisonStats.average(List.of(new Trajectory("cosine", w, 0, STEPS, fid))).get(0);
+  }
+}
