@@ -1,0 +1,32 @@
+package dev.jdiffusion.plugins.dataset;
+
+import dev.jdiffusion.core.data.SplitMix64;
+import dev.jdiffusion.spi.InvalidParameterException;
+import dev.jdiffusion.spi.dataset.DatasetSource;
+import java.util.Arrays;
+
+/**
+ * The options every built-in dataset shares, applied to decoded images.
+ *
+ * @param subset keep this many images (0 = all): the first {@code subset} of a permutation drawn from
+ *     {@code seed}, in ascending index order; more than the dataset holds is an error
+ * @param padding black border added on every side (e.g. 2 turns 28x28 into 32x32)
+ * @param flip ask the batch pipeline for random horizontal mirroring
+ * @param seed the seed of the subset draw
+ */
+record Preprocessing(int subset, int padding, boolean flip, long seed) {
+
+  /** Turns decoded images into a source; {@code what} names the data in errors. */
+  DatasetSource apply(ByteImages data, String what) {
+    int[] indices = null;
+    if (subset > data.count()) {
+      throw new InvalidParameterException(
+          "subset", subset, "at most the " + data.count() + " images of " + what + " (0 = all)");
+    }
+    if (subset > 0 && subset < data.count()) {
+      indices = Arrays.copyOf(new SplitMix64(SplitMix64.derive(seed, 0x5b5e7L)).permutation(data.count()), subset);
+      Arrays.sort(indices);
+    }
+    return new ByteImageSource(data, indices, padding, flip);
+  }
+}
