@@ -21,6 +21,7 @@ import picocli.CommandLine.ScopeType;
       CommandLine.HelpCommand.class,
       PluginsCommand.class,
       WeightsCommand.class,
+      SampleCommand.class,
     })
 public final class Main implements Runnable {
 
