@@ -22,6 +22,7 @@ import picocli.CommandLine.ScopeType;
       PluginsCommand.class,
       WeightsCommand.class,
       SampleCommand.class,
+      DataCommand.class,
     })
 public final class Main implements Runnable {
 
