@@ -5,14 +5,27 @@ import dev.jdiffusion.core.PluginEntry;
 import dev.jdiffusion.core.PluginKind;
 import dev.jdiffusion.core.PluginRegistry;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code ./diffusion plugins}: every discovered plugin by kind, with its parameters and source jar. */
-@Command(name = "plugins", description = "List every discovered plugin by kind: id, description, parameters, defaults, source.")
+/**
+ * {@code ./diffusion plugins}: every discovered plugin by kind, with its parameters and where it came
+ * from (the class path or a jar of the plugin directory), then each plugin jar with what it contributed,
+ * then what failed to load. Exits with 1 when something failed, so scripts notice a broken jar.
+ */
+@Command(
+    name = "plugins",
+    description = {
+      "List every discovered plugin by kind: id, description, parameters, defaults, and where it came from.",
+      "With --plugins DIR (or $JDIFFUSION_PLUGINS), also each jar of DIR and what failed to load;"
+          + " exits with 1 if anything failed."
+    })
 final class PluginsCommand implements Callable<Integer> {
   @ParentCommand Main main;
   @Spec CommandSpec spec;
@@ -33,15 +46,41 @@ final class PluginsCommand implements Callable<Integer> {
               p.defaultValue().map(d -> "default " + d).orElse("required"),
               p.description());
         }
-        out.printf("      source: %s%n", e.source());
+        out.printf("      source: %s (%s)%n", e.source(), origin(registry, e));
       }
       out.println();
     }
+    registry.pluginDirectory().ifPresent(dir -> {
+      out.printf("plugin directory %s: %d jar(s)%n", dir, registry.pluginJars().size());
+      for (Path jar : registry.pluginJars()) {
+        List<String> ids = new ArrayList<>();
+        for (PluginKind kind : PluginKind.values()) {
+          for (PluginEntry e : registry.list(kind)) {
+            if (e.source().equals(jar.toString())) {
+              ids.add(kind.label() + " " + e.id());
+            }
+          }
+        }
+        out.printf("  %s: %s%n", jar.getFileName(), ids.isEmpty() ? "no plugins" : String.join(", ", ids));
+      }
+      out.println();
+    });
     if (!registry.failures().isEmpty()) {
-      out.println("failed to load:");
+      out.printf("failed to load (%d):%n", registry.failures().size());
       registry.failures().forEach(f -> out.printf("  %s: %s%n", f.source(), f.message()));
+      spec.commandLine().getErr().printf(
+          "error: %d plugin(s) failed to load; see 'failed to load' above%n", registry.failures().size());
     }
     out.flush();
     return registry.failures().isEmpty() ? 0 : 1;
+  }
+
+  private static String origin(PluginRegistry registry, PluginEntry e) {
+    for (Path jar : registry.pluginJars()) {
+      if (e.source().equals(jar.toString())) {
+        return "plugin directory";
+      }
+    }
+    return "class path";
   }
 }
