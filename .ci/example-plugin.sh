@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The third-party plugin path, end to end. Run after `./mvnw -B install` has put the framework's
+# artifacts (jdiffusion-bom, -core, -testkit, ...) into the local Maven repository:
+#   1. build and test examples/sigmoid-weighter, a Maven project of its own, with its own wrapper;
+#   2. drop its jar into a plugin directory; `./diffusion --plugins DIR plugins` lists it, with its origin;
+#   3. `./diffusion --plugins DIR weights ...` computes its weights; with a large bias they are the vlb's;
+#   4. the same directory through $JDIFFUSION_PLUGINS; a broken jar beside it is named and hides nothing.
+# Maven options (e.g. -Dmaven.repo.local=...) pass through $MAVEN_ARGS, which Maven 3.9 reads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+example="$root/examples/sigmoid-weighter"
+jar="$example/target/acme-sigmoid-weighter-1.0.0.jar"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+fail() { echo "example-plugin: FAILED: $*" >&2; exit 1; }
+
+echo "== build and test the example plugin against the installed framework"
+(cd "$example" && ./mvnw -B -ntp clean verify)
+test -f "$jar" || fail "no $jar"
+
+echo "== list it from a plugin directory"
+mkdir "$work/plugins"
+cp "$jar" "$work/plugins/"
+./diffusion --plugins "$work/plugins" plugins > "$work/plugins.txt" || fail "plugins exited with $?"
+cat "$work/plugins.txt"
+grep -q '^  acme-sigmoid ' "$work/plugins.txt" || fail "acme-sigmoid not listed"
+grep -q "source: $work/plugins/acme-sigmoid-weighter-1.0.0.jar (plugin directory)" "$work/plugins.txt" \
+  || fail "acme-sigmoid's origin not shown"
+grep -q 'acme-sigmoid-weighter-1.0.0.jar: weighter acme-sigmoid' "$work/plugins.txt" || fail "jar summary missing"
+
+echo "== compute its weights"
+out="$root/out/ci-plugin-weights"
+./diffusion --plugins "$work/plugins" weights --schedule cosine --parameterization eps \
+  --weighter acme-sigmoid:bias=2 --weighter acme-sigmoid:bias=60 --weighter vlb --out "$out"
+header="$(head -1 "$out/weights.csv")"
+test "$header" = "t,alphabar,snr,logsnr,acme-sigmoid:bias=2,acme-sigmoid:bias=60,vlb" || fail "header: $header"
+test "$(wc -l < "$out/weights.csv")" -eq 1001 || fail "expected 1000 rows"
+# Every weight finite and >= 0; bias=2 never above the ELBO weight; bias=60 is the ELBO weight (vlb).
+awk -F, 'NR > 1 {
+  for (i = 5; i <= 7; i++) if ($i !~ /^[0-9.eE+-]+$/ || $i < 0) { print "row " NR ": bad weight " $i; bad = 1 }
+  if ($5 > $7 * (1 + 1e-12)) { print "row " NR ": bias=2 above vlb"; bad = 1 }
+  d = $6 - $7; if (d < 0) d = -d; if (d > 1e-12 * $7) { print "row " NR ": bias=60 " $6 " != vlb " $7; bad = 1 }
+} END { exit bad }' "$out/weights.csv" || fail "weights.csv check"
+test -s "$out/weights.png" || fail "no plot"
+sed -n '1p;2p;500p;1001p' "$out/weights.csv"
+
+echo "== \$JDIFFUSION_PLUGINS, and a broken jar beside the good one"
+JDIFFUSION_PLUGINS="$work/plugins" ./diffusion plugins | grep -q '^  acme-sigmoid ' || fail "JDIFFUSION_PLUGINS ignored"
+echo "not a zip" > "$work/plugins/broken.jar"
+set +e
+./diffusion --plugins "$work/plugins" plugins > "$work/broken.txt" 2> "$work/broken.err"
+rc=$?
+set -e
+test "$rc" -eq 1 || fail "plugins with a broken jar exited with $rc, expected 1"
+grep -q "^  $work/plugins/broken.jar: not a valid jar (zip) file" "$work/broken.txt" || fail "broken jar not named"
+grep -q '^  acme-sigmoid ' "$work/broken.txt" || fail "the broken jar hid acme-sigmoid"
+grep -q '^  min-snr ' "$work/broken.txt" || fail "the broken jar hid the built-ins"
+sed -n '/^failed to load/,$p' "$work/broken.txt"
+
+echo "example-plugin: OK"
