@@ -18,15 +18,24 @@ record Preprocessing(int subset, int padding, boolean flip, long seed) {
 
   /** Turns decoded images into a source; {@code what} names the data in errors. */
   DatasetSource apply(ByteImages data, String what) {
-    int[] indices = null;
-    if (subset > data.count()) {
+    return new ByteImageSource(data, subsetIndices(data.count(), what), padding, flip);
+  }
+
+  /**
+   * The indices the subset keeps out of {@code count}, ascending, or {@code null} for all of them.
+   *
+   * @throws InvalidParameterException when the subset is larger than the data
+   */
+  int[] subsetIndices(int count, String what) {
+    if (subset > count) {
       throw new InvalidParameterException(
-          "subset", subset, "at most the " + data.count() + " images of " + what + " (0 = all)");
+          "subset", subset, "at most the " + count + " images of " + what + " (0 = all)");
     }
-    if (subset > 0 && subset < data.count()) {
-      indices = Arrays.copyOf(new SplitMix64(SplitMix64.derive(seed, 0x5b5e7L)).permutation(data.count()), subset);
-      Arrays.sort(indices);
+    if (subset == 0 || subset == count) {
+      return null;
     }
-    return new ByteImageSource(data, indices, padding, flip);
+    int[] indices = Arrays.copyOf(new SplitMix64(SplitMix64.derive(seed, 0x5b5e7L)).permutation(count), subset);
+    Arrays.sort(indices);
+    return indices;
   }
 }
