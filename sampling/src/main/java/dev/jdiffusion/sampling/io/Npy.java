@@ -1,21 +1,21 @@
 package dev.jdiffusion.sampling.io;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
@@ -25,19 +25,16 @@ import java.util.zip.ZipOutputStream;
  * {@code {'descr': '<f4', 'fortran_order': False, 'shape': (N, D), }} padded with spaces to a multiple of
  * 64 bytes and ended by a newline, then the raw values. An {@code .npz} is a zip of {@code name.npy}
  * entries. Supported: little-endian float32 ({@code <f4}) and float64 ({@code <f8}), C order; anything
- * else is refused with the file and the header named.
+ * else is refused with the file and the header named. Header parsing and writing: {@link NpyHeader}; large
+ * arrays are streamed by rows with {@link NpyRowReader}.
  */
 public final class Npy {
   public static final String FLOAT32 = "<f4";
   public static final String FLOAT64 = "<f8";
-  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
-  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
   private Npy() {}
 
-  /** Writes one array as {@code .npy} (version 1.0), atomically. */
+  /** Writes one array as {@code .npy} (version 1.0; 2.0 only for a header too long for 1.0), atomically. */
   public static void write(Path file, NpyArray array) throws IOException {
     atomically(file, out -> out.write(encode(array)));
   }
@@ -60,17 +57,31 @@ public final class Npy {
     });
   }
 
-  /** Reads every array of an {@code .npz}, by name (without the {@code .npy} suffix), in file order. */
+  /**
+   * Reads every array of an {@code .npz}, by name (without the {@code .npy} suffix), in file order. Entries
+   * may be stored ({@code numpy.savez}) or deflated ({@code numpy.savez_compressed}); the zip's central
+   * directory is read, so entries written with data descriptors or ZIP64 sizes are found too.
+   */
   public static Map<String, NpyArray> readNpz(Path file) throws IOException {
     Map<String, NpyArray> out = new LinkedHashMap<>();
-    try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
-      ZipEntry e;
-      while ((e = zip.getNextEntry()) != null) {
+    ZipFile zip;
+    try {
+      zip = new ZipFile(file.toFile());
+    } catch (ZipException e) {
+      throw new IOException(file + ": not an .npz archive (" + e.getMessage() + ")", e);
+    }
+    try (zip) {
+      for (ZipEntry e : java.util.Collections.list(zip.entries())) {
         String name = e.getName();
+        if (e.isDirectory()) {
+          continue;
+        }
         if (!name.endsWith(".npy")) {
           throw new IOException(file + ": entry '" + name + "' is not an .npy array; an .npz holds only .npy entries");
         }
-        out.put(name.substring(0, name.length() - 4), decode(file + ":" + name, zip.readAllBytes()));
+        try (InputStream in = zip.getInputStream(e)) {
+          out.put(name.substring(0, name.length() - 4), decode(file + ":" + name, in.readAllBytes()));
+        }
       }
     }
     if (out.isEmpty()) {
@@ -80,21 +91,11 @@ public final class Npy {
   }
 
   static byte[] encode(NpyArray a) {
-    StringBuilder shape = new StringBuilder("(");
-    for (int i = 0; i < a.shape().length; i++) {
-      shape.append(a.shape()[i]).append(a.shape().length == 1 ? "," : i + 1 < a.shape().length ? ", " : "");
-    }
-    shape.append(')');
-    String dict = "{'descr': '" + a.dtype() + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
-    int padding = (64 - unpadded % 64) % 64;
-    String header = dict + " ".repeat(padding) + "\n";
+    byte[] header = NpyHeader.encode(a.shape(), a.dtype());
     boolean f32 = a.dtype().equals(FLOAT32);
     int width = f32 ? 4 : 8;
-    ByteBuffer b = ByteBuffer.allocate(MAGIC.length + 4 + header.length() + a.data().length * width)
-        .order(ByteOrder.LITTLE_ENDIAN);
-    b.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length())
-        .put(header.getBytes(StandardCharsets.US_ASCII));
+    ByteBuffer b = ByteBuffer.allocate(header.length + a.data().length * width).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(header);
     for (double v : a.data()) {
       if (f32) {
         b.putFloat((float) v);
@@ -106,63 +107,24 @@ public final class Npy {
   }
 
   static NpyArray decode(String source, byte[] bytes) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    for (byte m : MAGIC) {
-      if (b.remaining() == 0 || b.get() != m) {
-        throw new IOException(source + ": not an .npy file (the magic string \\x93NUMPY is missing)");
-      }
-    }
-    int major = b.get();
-    b.get();
-    int headerLength;
-    if (major == 1) {
-      headerLength = Short.toUnsignedInt(b.getShort());
-    } else if (major == 2 || major == 3) {
-      headerLength = b.getInt();
-    } else {
-      throw new IOException(source + ": .npy format version " + major + " is not supported (1, 2, 3 are)");
-    }
-    if (headerLength > b.remaining()) {
-      throw new IOException(source + ": truncated .npy header");
-    }
-    byte[] h = new byte[headerLength];
-    b.get(h);
-    String header = new String(h, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).trim();
-    String descr = group(source, header, DESCR, "descr");
-    if (!descr.equals(FLOAT32) && !descr.equals(FLOAT64)) {
-      throw new IOException(source + ": dtype '" + descr + "' is not supported; expected '<f4' (float32) or"
-          + " '<f8' (float64), little-endian");
-    }
-    if (group(source, header, FORTRAN, "fortran_order").equals("True")) {
-      throw new IOException(source + ": Fortran-ordered arrays are not supported; save with C order"
-          + " (numpy.ascontiguousarray)");
-    }
-    String dims = group(source, header, SHAPE, "shape").trim();
-    long[] shape = dims.isEmpty() ? new long[0]
-        : java.util.Arrays.stream(dims.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-            .mapToLong(Long::parseLong).toArray();
-    long count = 1;
-    for (long d : shape) {
-      count *= d;
-    }
-    int width = descr.equals(FLOAT32) ? 4 : 8;
-    if (b.remaining() != count * width) {
+    NpyHeader h = NpyHeader.read(source, new ByteArrayInputStream(bytes));
+    long count = h.count();
+    int width = h.itemSize();
+    long remaining = bytes.length - h.headerBytes();
+    if (remaining != count * width) {
       throw new IOException(source + ": expected " + count * width + " bytes of data for shape "
-          + java.util.Arrays.toString(shape) + " " + descr + ", found " + b.remaining());
+          + Arrays.toString(h.shape()) + " " + h.dtype() + ", found " + remaining);
     }
+    if (count > Integer.MAX_VALUE - 8) {
+      throw new IOException(source + ": " + count + " values do not fit in one Java array; stream the rows with"
+          + " NpyRowReader");
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes, h.headerBytes(), (int) remaining).order(ByteOrder.LITTLE_ENDIAN);
     double[] data = new double[(int) count];
     for (int i = 0; i < count; i++) {
       data[i] = width == 4 ? b.getFloat() : b.getDouble();
     }
-    return new NpyArray(shape, data, descr);
-  }
-
-  private static String group(String source, String header, Pattern p, String key) throws IOException {
-    Matcher m = p.matcher(header);
-    if (!m.find()) {
-      throw new IOException(source + ": .npy header has no '" + key + "': " + header);
-    }
-    return m.group(1);
+    return new NpyArray(h.shape(), data, h.dtype());
   }
 
   private interface Body {
