@@ -23,6 +23,7 @@ import picocli.CommandLine.ScopeType;
       WeightsCommand.class,
       SampleCommand.class,
       DataCommand.class,
+      FidCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -61,14 +61,23 @@ public final class FrechetDistance {
 
   /** FID between two sets of statistics of one dimension; see the class comment for the method. */
   public static Result compute(FeatureStatistics first, FeatureStatistics second) {
+    return compute(first, second, "first set", "second set");
+  }
+
+  /**
+   * FID as {@link #compute(FeatureStatistics, FeatureStatistics)}, with the names under which warnings
+   * mention the two sets (e.g. the command line's {@code A} and {@code B}).
+   */
+  public static Result compute(FeatureStatistics first, FeatureStatistics second, String firstName,
+      String secondName) {
     int d = first.dimension();
     if (second.dimension() != d) {
       throw new IllegalArgumentException("feature dimensions differ: " + d + " and " + second.dimension()
           + " (statistics from different extractors cannot be compared)");
     }
     List<String> warnings = new ArrayList<>();
-    first.singularityWarning().ifPresent(w -> warnings.add("first set: " + w));
-    second.singularityWarning().ifPresent(w -> warnings.add("second set: " + w));
+    first.singularityWarning().ifPresent(w -> warnings.add(firstName + ": " + w));
+    second.singularityWarning().ifPresent(w -> warnings.add(secondName + ": " + w));
 
     double[] mu1 = first.mu();
     double[] mu2 = second.mu();
@@ -87,7 +96,7 @@ public final class FrechetDistance {
     double scale1 = maxAbsEigenvalue(eig1);
     DMatrixRMaj l = new DMatrixRMaj(d, d);
     for (int k = 0; k < d; k++) {
-      double lambda = clamp.apply(eig1.getEigenvalue(k).getReal(), scale1, "first covariance", warnings);
+      double lambda = clamp.apply(eig1.getEigenvalue(k).getReal(), scale1, "covariance of " + firstName, warnings);
       double root = Math.sqrt(lambda);
       DMatrixRMaj v = eig1.getEigenVector(k);
       for (int i = 0; i < d; i++) {
@@ -101,7 +110,7 @@ public final class FrechetDistance {
     double traceSqrt = 0;
     for (int k = 0; k < d; k++) {
       traceSqrt += Math.sqrt(clamp.apply(eigM.getEigenvalue(k).getReal(), scaleM,
-          "product sqrt(S1) S2 sqrt(S1)", warnings));
+          "product sqrt(S1) S2 sqrt(S1) (S1 of " + firstName + ", S2 of " + secondName + ")", warnings));
     }
     double fid = meanTerm + trace1 + trace2 - 2 * traceSqrt;
     return new Result(fid, meanTerm, trace1, trace2, traceSqrt, clamp.count, clamp.mostNegative, warnings);

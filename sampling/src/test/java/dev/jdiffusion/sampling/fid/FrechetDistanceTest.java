@@ -169,7 +169,7 @@ class FrechetDistanceTest {
     FrechetDistance.Result r = FrechetDistance.compute(bad, ok);
     assertThat(r.clampedEigenvalues()).isGreaterThanOrEqualTo(1);
     assertThat(r.mostNegativeEigenvalue()).isCloseTo(-1, within(1e-12));
-    assertThat(r.warnings()).anySatisfy(w -> assertThat(w).contains("first covariance has eigenvalue -1.00"));
+    assertThat(r.warnings()).anySatisfy(w -> assertThat(w).contains("covariance of first set has eigenvalue -1.00"));
   }
 
   @Test

@@ -1,0 +1,113 @@
+package dev.jdiffusion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import dev.jdiffusion.exporter.onnx.OnnxGraphBuilder;
+import dev.jdiffusion.sampling.fid.FeatureMatrix;
+import dev.jdiffusion.sampling.fid.FrechetDistance;
+import dev.jdiffusion.sampling.io.Npy;
+import dev.jdiffusion.sampling.io.NpyArray;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FidCommandTest {
+
+  static FeatureMatrix gaussian(long seed, int n, int d, double shift) {
+    Random r = new Random(seed);
+    double[] x = new double[n * d];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = shift + r.nextGaussian() * (1 + (i % d) * 0.1);
+    }
+    return new FeatureMatrix(n, d, x);
+  }
+
+  @Test
+  void featuresAndStatisticsFromFiles(@TempDir Path dir) throws Exception {
+    FeatureMatrix fa = gaussian(1, 200, 6, 0);
+    FeatureMatrix fb = gaussian(2, 150, 6, 0.5);
+    fa.save(dir.resolve("a.npy"), Npy.FLOAT32);
+    fb.save(dir.resolve("b.npy"), Npy.FLOAT64);
+    double expected = FrechetDistance.compute(FeatureMatrix.load(dir.resolve("a.npy")).statistics(),
+        fb.statistics()).fid();
+
+    var r = WeightsCommandTest.run("fid", dir.resolve("a.npy").toString(), dir.resolve("b.npy").toString(), "--kid",
+        "--kid-subsets", "5", "--kid-subset-size", "100", "--save-stats-a", dir.resolve("a.npz").toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains(String.format(Locale.ROOT, "FID = %.6f%n", expected))
+        .contains("A: " + dir.resolve("a.npy") + " (feature vectors, N = 200, D = 6)")
+        .contains("features: features as given in a.npy (extractor unknown to jdiffusion)")
+        .containsPattern("KID = [0-9.e-]+ \\+- [0-9.e-]+ \\(mean \\+- std over 5 subsets of 100, seed 2020")
+        .contains("comparable only between runs with the same extractor");
+    assertThat(r.err()).doesNotContain("warning");
+
+    var fromStats = WeightsCommandTest.run("fid", dir.resolve("a.npz").toString(), dir.resolve("b.npy").toString());
+    assertThat(fromStats.exit()).as(fromStats.err()).isZero();
+    assertThat(fromStats.out()).contains(String.format(Locale.ROOT, "FID = %.6f%n", expected))
+        .contains("A: " + dir.resolve("a.npz") + " (statistics, N = 200, D = 6)");
+
+    var kidOfStats = WeightsCommandTest.run("fid", dir.resolve("a.npz").toString(), dir.resolve("b.npy").toString(),
+        "--kid");
+    assertThat(kidOfStats.exit()).isEqualTo(2);
+    assertThat(kidOfStats.err()).contains("a.npz: KID needs feature vectors, but this .npz holds only statistics");
+  }
+
+  @Test
+  void warnsAboutSingularCovariancesAndRefusesMismatchedDimensions(@TempDir Path dir) throws Exception {
+    gaussian(1, 5, 6, 0).save(dir.resolve("few.npy"), Npy.FLOAT64);
+    gaussian(2, 50, 6, 0).save(dir.resolve("many.npy"), Npy.FLOAT64);
+    gaussian(3, 50, 4, 0).save(dir.resolve("d4.npy"), Npy.FLOAT64);
+    var r = WeightsCommandTest.run("fid", dir.resolve("few.npy").toString(), dir.resolve("many.npy").toString());
+    assertThat(r.exit()).isZero();
+    assertThat(r.err()).contains("warning: A: N = 5 samples <= D = 6 feature dimensions");
+    var bad = WeightsCommandTest.run("fid", dir.resolve("many.npy").toString(), dir.resolve("d4.npy").toString());
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("A has features of dimension 6 and B of 4");
+  }
+
+  @Test
+  void imagesGoThroughTheExtractorWhichTheOutputNames(@TempDir Path dir) throws Exception {
+    Path model = dir.resolve("tiny.onnx");
+    OnnxGraphBuilder g = new OnnxGraphBuilder("tiny_extractor");
+    g.input("images", DataType.FLOAT, -1, 3, 4, 4);
+    String w = g.floats("w", new float[] {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1}, 4, 3, 1, 1);
+    String conv = g.node("Conv", new String[] {"images", w}, "kernel_shape", new long[] {1, 1});
+    String pooled = g.node("GlobalAveragePool", new String[] {conv});
+    g.nodeInto("Flatten", new String[] {pooled}, "features", "axis", 1L);
+    g.output("features", DataType.FLOAT, -1, 4);
+    OnnxGraphBuilder.write(g.metadata("jdiffusion.feature.name", "tiny-rgb").build("test"), model);
+
+    Random r = new Random(9);
+    float[] images = new float[40 * 16];
+    for (int i = 0; i < images.length; i++) {
+      images[i] = r.nextFloat() * 2 - 1;
+    }
+    Npy.write(dir.resolve("samples.npy"), NpyArray.float32(images, 40, 1, 4, 4));
+    Path folder = dir.resolve("real");
+    Files.createDirectories(folder);
+    for (int i = 0; i < 30; i++) {
+      var img = new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      for (int p = 0; p < 64; p++) {
+        img.setRGB(p % 8, p / 8, r.nextInt(1 << 24));
+      }
+      javax.imageio.ImageIO.write(img, "png", folder.resolve("r" + i + ".png").toFile());
+    }
+    var noExtractor = WeightsCommandTest.run("fid", dir.resolve("samples.npy").toString(), folder.toString());
+    assertThat(noExtractor.exit()).isEqualTo(2);
+    assertThat(noExtractor.err()).contains("samples.npy: images (.npy) need --extractor MODEL.onnx");
+
+    var ok = WeightsCommandTest.run("fid", dir.resolve("samples.npy").toString(), folder.toString(),
+        "--extractor", model.toString(), "--kid", "--kid-subset-size", "20", "--kid-subsets", "3");
+    assertThat(ok.exit()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("(images (.npy), N = 40, D = 4)").contains("(image folder, N = 30, D = 4)")
+        .contains("features: tiny-rgb (tiny.onnx, sha256 ")
+        .contains("input 'images' 3x4x4 in [-1, 1], output 'features', D = 4)")
+        .containsPattern("FID = [0-9]+\\.[0-9]{6}")
+        .doesNotContain("were not produced by one known extractor");
+  }
+}
