@@ -1,0 +1,261 @@
+package dev.jdiffusion.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import dev.jdiffusion.spi.dataset.DatasetSource;
+import dev.jdiffusion.spi.dataset.ImageShape;
+import dev.jdiffusion.trainer.unet.UNet;
+import dev.jdiffusion.trainer.unet.UNetConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The state of a training run and its update step: the network, AdamW, the EMA of the weights, the
+ * objective, the data order and the step counter. {@link TrainingRun} adds files, checkpoints and
+ * progress around it.
+ *
+ * <p>Step {@code k} (counted from 0) draws its batch, timesteps and noise from {@link StepRandom} streams
+ * keyed by {@code (seed, k)}: images in the order of a seeded permutation per epoch, {@code t} uniform in
+ * {@code 0 .. T-1}, Gaussian noise. It then computes the {@link WeightedDenoisingLoss}, back-propagates,
+ * checks that the loss and the global gradient norm are finite (else it throws
+ * {@link NonFiniteLossException} and changes nothing), clips the gradient to {@code gradClip} in global
+ * norm (Pascanu et al. 2013), applies AdamW at the warmed-up learning rate, updates the EMA and clears the
+ * gradients. On the CPU the same seed gives the same losses, bit for bit, with or without a resume.
+ */
+public final class DiffusionTrainer implements AutoCloseable {
+  private final TrainConfig.Training options;
+  private final DatasetSource data;
+  private final ImageShape shape;
+  private final WeightedDenoisingLoss objective;
+  private final NDManager manager;
+  private final UNet net;
+  private final ParameterStore parameterStore;
+  private final List<String> parameterNames = new ArrayList<>();
+  private final List<NDArray> parameters = new ArrayList<>();
+  private final AdamW optimizer;
+  private final Ema ema;
+  private long step;
+  private long permutationEpoch = -1;
+  private int[] permutation;
+
+  /**
+   * A fresh run: initializes the network from the seed.
+   *
+   * @param network the network's shape (its image shape must match the dataset's)
+   */
+  public DiffusionTrainer(UNetConfig network, TrainConfig.Training options, WeightedDenoisingLoss objective,
+      DatasetSource data, Device device) {
+    this.options = options;
+    this.data = data;
+    this.shape = data.shape();
+    this.objective = objective;
+    if (network.imageChannels() != shape.channels() || network.imageSize() != shape.height()
+        || network.imageSize() != shape.width()) {
+      throw new IllegalArgumentException("the network is for " + network.imageChannels() + "x"
+          + network.imageSize() + "x" + network.imageSize() + " images but the dataset has " + shape);
+    }
+    if (data.size() < 1) {
+      throw new IllegalArgumentException("the dataset is empty");
+    }
+    Engine engine = Engines.pytorch();
+    engine.setRandomSeed((int) (options.seed() ^ (options.seed() >>> 32)));
+    this.manager = engine.newBaseManager(device);
+    this.net = new UNet(network);
+    net.initialize(manager, DataType.FLOAT32,
+        new Shape(options.batchSize(), shape.channels(), shape.height(), shape.width()),
+        new Shape(options.batchSize()));
+    for (var pair : net.getParameters()) {
+      Parameter p = pair.getValue();
+      NDArray array = p.getArray();
+      array.setRequiresGradient(true);
+      parameterNames.add(pair.getKey());
+      parameters.add(array);
+    }
+    this.parameterStore = new ParameterStore(manager, false);
+    this.optimizer = new AdamW(manager, parameters, options.beta1(), options.beta2(), options.adamEpsilon(),
+        options.weightDecay());
+    this.ema = new Ema(manager, parameters, options.emaDecay(), options.emaWarmup());
+  }
+
+  public UNet network() {
+    return net;
+  }
+
+  public TrainConfig.Training options() {
+    return options;
+  }
+
+  /** Updates done so far. */
+  public long completedSteps() {
+    return step;
+  }
+
+  /** Parameter names in the order of {@link #parameters()}, {@link #emaWeights()} and the optimizer state. */
+  public List<String> parameterNames() {
+    return List.copyOf(parameterNames);
+  }
+
+  /** The live weights. */
+  public NDList parameters() {
+    return new NDList(parameters);
+  }
+
+  /** The averaged weights (what an exporter or sampler should use). */
+  public NDList emaWeights() {
+    return ema.weights();
+  }
+
+  AdamW optimizer() {
+    return optimizer;
+  }
+
+  Ema ema() {
+    return ema;
+  }
+
+  /** The learning rate of step {@code k} (0-based): linear warm-up, then constant (Goyal et al. 2017). */
+  public double learningRate(long k) {
+    int warmup = options.warmupSteps();
+    return warmup == 0 ? options.lr() : options.lr() * Math.min(1.0, (k + 1.0) / warmup);
+  }
+
+  /**
+   * One update.
+   *
+   * @throws NonFiniteLossException when the loss or gradient is NaN or infinite; nothing is updated
+   */
+  public StepResult trainStep() {
+    long k = step;
+    int batch = options.batchSize();
+    int size = shape.size();
+    float[] images = new float[batch * size];
+    int[] indices = batchIndices(k, batch);
+    for (int i = 0; i < batch; i++) {
+      data.read(indices[i], images, i * size);
+    }
+    StepRandom tRandom = StepRandom.of(options.seed(), k, StepRandom.Purpose.TIMESTEPS);
+    int[] t = new int[batch];
+    for (int i = 0; i < batch; i++) {
+      t[i] = tRandom.nextInt(objective.timesteps());
+    }
+    float[] noise = new float[batch * size];
+    StepRandom.of(options.seed(), k, StepRandom.Purpose.NOISE).fillGaussian(noise);
+    Shape batchShape = new Shape(batch, shape.channels(), shape.height(), shape.width());
+    double lr = learningRate(k);
+    try (NDManager stepManager = manager.newSubManager()) {
+      NDArray x0 = stepManager.create(images, batchShape);
+      NDArray eps = stepManager.create(noise, batchShape);
+      float loss;
+      double meanWeight;
+      try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+        WeightedDenoisingLoss.Result r = objective.compute(net, parameterStore, x0, t, eps, true);
+        collector.backward(r.loss());
+        loss = r.loss().getFloat();
+        meanWeight = r.meanWeight();
+      }
+      double gradNorm;
+      try (NDScope scope = new NDScope()) {
+        scope.suppressNotUsedWarning();
+        List<NDArray> grads = new ArrayList<>(parameters.size());
+        NDList squares = new NDList(parameters.size());
+        for (NDArray p : parameters) {
+          NDArray g = p.getGradient();
+          grads.add(g);
+          squares.add(g.mul(g).sum());
+        }
+        gradNorm = Math.sqrt(NDArrays.stack(squares).sum().getFloat());
+        if (!Float.isFinite(loss) || !Double.isFinite(gradNorm)) {
+          for (NDArray g : grads) {
+            g.subi(g);
+          }
+          throw new NonFiniteLossException(k + 1, "step " + (k + 1) + ": the "
+              + (!Float.isFinite(loss) ? "loss is " + loss : "gradient norm is " + gradNorm)
+              + " (learning rate " + lr + "); stopped without applying the update");
+        }
+        double clip = options.gradClip();
+        double scale = clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1.0;
+        optimizer.update(parameters, grads, lr, scale);
+        ema.update(parameters);
+        for (NDArray g : grads) {
+          g.subi(g);
+        }
+      }
+      step++;
+      return new StepResult(step, loss, meanWeight, lr, gradNorm);
+    }
+  }
+
+  /** Dataset indices of step {@code k}: consecutive slots of a seeded permutation per epoch. */
+  int[] batchIndices(long k, int batch) {
+    int n = data.size();
+    int[] out = new int[batch];
+    for (int i = 0; i < batch; i++) {
+      long position = k * batch + i;
+      long epoch = position / n;
+      if (epoch != permutationEpoch) {
+        permutation = permutation(epoch, n);
+        permutationEpoch = epoch;
+      }
+      out[i] = permutation[(int) (position % n)];
+    }
+    return out;
+  }
+
+  private int[] permutation(long epoch, int n) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    StepRandom r = StepRandom.of(options.seed(), epoch, StepRandom.Purpose.DATA_ORDER);
+    for (int i = n - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      int tmp = p[i];
+      p[i] = p[j];
+      p[j] = tmp;
+    }
+    return p;
+  }
+
+  /** Restores a checkpoint's state into this (freshly built) trainer. */
+  void restore(long completedSteps, NDList weights, NDList emaWeights, long emaUpdates, NDList adamState,
+      long adamUpdates) {
+    if (weights.size() != parameters.size()) {
+      throw new IllegalArgumentException(
+          "checkpoint has " + weights.size() + " weights, the network has " + parameters.size());
+    }
+    for (int i = 0; i < parameters.size(); i++) {
+      AdamW.copyInto(weights.get(i), parameters.get(i), "weight " + parameterNames.get(i));
+    }
+    ema.restore(emaWeights, emaUpdates);
+    optimizer.restore(adamState, adamUpdates);
+    this.step = completedSteps;
+  }
+
+  @Override
+  public void close() {
+    optimizer.close();
+    ema.close();
+    manager.close();
+  }
+
+  /**
+   * What one update did.
+   *
+   * @param step the number of updates done, this one included
+   * @param loss the weighted loss of the batch
+   * @param meanWeight the batch's mean loss-space weight
+   * @param lr the learning rate applied
+   * @param gradNorm the global gradient norm before clipping
+   */
+  public record StepResult(long step, double loss, double meanWeight, double lr, double gradNorm) {}
+}

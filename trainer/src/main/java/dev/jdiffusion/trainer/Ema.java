@@ -1,0 +1,74 @@
+package dev.jdiffusion.trainer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Exponential moving average of the weights (Polyak &amp; Juditsky 1992; used for sampling by Ho et al.
+ * 2020 with decay 0.9999). With warm-up the decay after {@code k} updates is
+ * {@code min(decay, (1 + k) / (10 + k))}, the schedule of TensorFlow's {@code ExponentialMovingAverage}
+ * with {@code num_updates}, so early averages are not dominated by the random initialization:
+ * <pre>  ema = d * ema + (1 - d) * p</pre>
+ */
+public final class Ema implements AutoCloseable {
+  private final double decay;
+  private final boolean warmup;
+  private final NDManager manager;
+  private final List<NDArray> shadow = new ArrayList<>();
+  private long updates;
+
+  /** Starts the average at a copy of {@code parameters}. */
+  public Ema(NDManager parent, List<NDArray> parameters, double decay, boolean warmup) {
+    this.decay = decay;
+    this.warmup = warmup;
+    this.manager = parent.newSubManager();
+    for (NDArray p : parameters) {
+      NDArray copy = manager.zeros(p.getShape(), p.getDataType(), p.getDevice());
+      p.copyTo(copy);
+      shadow.add(copy);
+    }
+  }
+
+  /** The decay used for update number {@code k} (counted from 0). */
+  public double decayAt(long k) {
+    return warmup ? Math.min(decay, (1.0 + k) / (10.0 + k)) : decay;
+  }
+
+  /** Moves the average towards {@code parameters}; temporaries are freed by the caller's scope. */
+  public void update(List<NDArray> parameters) {
+    double d = decayAt(updates);
+    for (int i = 0; i < shadow.size(); i++) {
+      shadow.get(i).muli(d).addi(parameters.get(i).mul(1 - d));
+    }
+    updates++;
+  }
+
+  public long updates() {
+    return updates;
+  }
+
+  /** The averaged weights, in parameter order. */
+  public NDList weights() {
+    return new NDList(shadow);
+  }
+
+  /** Restores the averaged weights and update count from a checkpoint. */
+  public void restore(NDList weights, long updateCount) {
+    if (weights.size() != shadow.size()) {
+      throw new IllegalArgumentException(
+          "EMA state has " + weights.size() + " arrays, expected " + shadow.size());
+    }
+    for (int i = 0; i < shadow.size(); i++) {
+      AdamW.copyInto(weights.get(i), shadow.get(i), "EMA weight " + i);
+    }
+    this.updates = updateCount;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,58 @@
+package dev.jdiffusion.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * Engine set-up: the PyTorch engine, its thread counts and the device.
+ *
+ * <p>Threads: libtorch's intra-op pool is set to the cores available to the JVM unless the user set
+ * {@code -Dai.djl.pytorch.num_threads}; oversubscribing the cores slows libtorch about tenfold on this
+ * kind of machine (DESIGN.md). {@code JniUtils.setNumThreads} only works once the engine is loaded, so this
+ * loads it first.
+ *
+ * <p>Devices: {@code auto} is {@link Engine#defaultDevice()}, which DJL documents as the first GPU when the
+ * engine sees one and the CPU otherwise; {@code gpu:N} names a GPU. Only the CPU path was run here (the
+ * build ships the CPU natives of libtorch); training on several GPUs is not implemented.
+ */
+public final class Engines {
+  private static boolean threadsSet;
+
+  private Engines() {}
+
+  /** Loads the engine and sets its thread counts (once per JVM). */
+  public static synchronized Engine pytorch() {
+    Engine engine = Engine.getEngine("PyTorch");
+    if (!threadsSet) {
+      threadsSet = true;
+      if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+        JniUtils.setNumThreads(Runtime.getRuntime().availableProcessors());
+      }
+    }
+    return engine;
+  }
+
+  /** The device of a {@code training.device} value. */
+  public static Device device(String name) {
+    Engine engine = pytorch();
+    return switch (name) {
+      case "auto" -> engine.defaultDevice();
+      case "cpu" -> Device.cpu();
+      default -> {
+        Device d = Device.fromName(name, engine);
+        if (d.isGpu() && d.getDeviceId() >= engine.getGpuCount()) {
+          throw new IllegalArgumentException("training.device = " + name + " but the engine sees "
+              + engine.getGpuCount() + " GPU(s)");
+        }
+        yield d;
+      }
+    };
+  }
+
+  /** Number of intra-op threads libtorch uses. */
+  public static int threads() {
+    pytorch();
+    return JniUtils.getNumThreads();
+  }
+}

@@ -1,0 +1,39 @@
+package dev.jdiffusion.trainer.unet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Activation;
+
+/**
+ * Tensor helpers that are safe under DJL 0.35's autograd on PyTorch.
+ *
+ * <p>DJL's scalar arithmetic ({@code mul/div/add/sub/pow(Number)}) builds a temporary tensor over a Java
+ * direct buffer and closes it while autograd still points at it; after a garbage collection backward reads
+ * freed memory (DESIGN.md, "Facts about DJL 0.35"). So the network never calls them: constants are
+ * tensors created in the manager of the array being computed on (the step's manager), which keeps them
+ * alive until the step ends.
+ */
+public final class Ops {
+  private Ops() {}
+
+  /** SiLU (swish with beta 1), {@code x * sigmoid(x)} (Elfwing et al. 2018), written tensor by tensor. */
+  public static NDArray silu(NDArray x) {
+    return x.mul(Activation.sigmoid(x));
+  }
+
+  /** A scalar constant (shape {@code ()}) owned by {@code like}'s manager, with {@code like}'s data type. */
+  public static NDArray constant(NDArray like, float value) {
+    NDManager manager = like.getManager();
+    return manager.create(value).toType(like.getDataType(), false);
+  }
+
+  /**
+   * {@code parameter} viewed with a new shape, attached to {@code like}'s manager so that the reshaped
+   * array is freed with the step (a reshape in the parameter's own manager would leak one array per step).
+   */
+  public static NDArray reshapeParameter(NDArray parameter, NDArray like, long... shape) {
+    NDArray r = parameter.reshape(shape);
+    r.attach(like.getManager());
+    return r;
+  }
+}
