@@ -6,8 +6,9 @@ embedding of the base width -> Linear -> SiLU -> Linear (4x base), projected int
 after its first conv; single-head self-attention with 1x1 q/k/v/out convolutions; stride-2 3x3 conv
 down; nearest x2 + 3x3 conv up; concatenated skips as in Ho et al. (2020); output GroupNorm, SiLU, 3x3 conv.
 
-One training step is what the Java trainer does: uniform t, Gaussian noise, x_t, eps target,
-per-sample MSE times a per-sample weight, mean, backward, AdamW step.
+One training step is what the Java trainer (DiffusionTrainer) does: uniform t, Gaussian noise, x_t,
+eps target, per-sample MSE times a per-sample weight, mean, backward, global gradient norm (clipped at
+1), AdamW step, EMA of the weights (decay min(0.9999, (1 + k) / (10 + k))).
 
 Prints one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, blas, threads.
     python3 benchmarks/pytorch_unet.py --arch unet-xs --batch 64 --steps 20 --warmup 3
@@ -144,14 +145,15 @@ class UNet(nn.Module):
 
 
 def blas_info():
+    """BLAS_INFO from torch's build settings and the BLAS libraries actually mapped into this process."""
     cfg = torch.__config__.show()
-    lines = [l.strip() for l in cfg.splitlines() if "BLAS" in l or "LAPACK" in l]
+    built = [part.strip() for part in cfg.replace("\n", ",").split(",") if part.strip().startswith("BLAS_INFO")]
     try:
         with open("/proc/self/maps") as f:
-            libs = sorted({l.split()[-1] for l in f if ("blas" in l.lower() or "mkl" in l.lower()) and "/" in l})
+            libs = sorted({l.split()[-1] for l in f if "blas" in l.lower() and "/" in l})
     except OSError:
         libs = []
-    return "; ".join(lines) + " | loaded: " + ", ".join(libs)
+    return "; ".join(built + ["loaded: " + ", ".join(libs)])
 
 
 def main():
@@ -173,7 +175,8 @@ def main():
     sqrt_ab = alphabar.sqrt().float()
     sqrt_1m = (1 - alphabar).sqrt().float()
     weight = torch.ones(args.timesteps)
-    x0 = torch.rand(256, 1, 32, 32) * 2 - 1  # stands in for the padded Fashion-MNIST batch
+    ema = [p.detach().clone() for p in model.parameters()]
+    x0 = torch.rand(max(256, args.batch), 1, 32, 32) * 2 - 1  # random images in [-1, 1]
     times = []
     for step in range(args.warmup + args.steps):
         start = time.perf_counter()
@@ -187,8 +190,14 @@ def main():
         loss = (mse * weight[t]).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if not (math.isfinite(loss.item()) and math.isfinite(float(grad_norm))):
+            raise SystemExit("non-finite loss or gradient at step %d" % step)
         opt.step()
-        loss.item()
+        decay = min(0.9999, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for e, p in zip(ema, model.parameters()):
+                e.mul_(decay).add_(p, alpha=1 - decay)
         if step >= args.warmup:
             times.append(time.perf_counter() - start)
     med = statistics.median(times)

@@ -21,6 +21,8 @@ import picocli.CommandLine.ScopeType;
       CommandLine.HelpCommand.class,
       PluginsCommand.class,
       WeightsCommand.class,
+      TrainCommand.class,
+      BenchCommand.class,
       SampleCommand.class,
       DataCommand.class,
       FidCommand.class,

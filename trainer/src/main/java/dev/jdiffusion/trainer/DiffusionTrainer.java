@@ -12,11 +12,14 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import dev.jdiffusion.core.data.Batch;
+import dev.jdiffusion.core.data.BatchLoader;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import dev.jdiffusion.trainer.unet.UNet;
 import dev.jdiffusion.trainer.unet.UNetConfig;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -24,9 +27,9 @@ import java.util.List;
  * objective, the data order and the step counter. {@link TrainingRun} adds files, checkpoints and
  * progress around it.
  *
- * <p>Step {@code k} (counted from 0) draws its batch, timesteps and noise from {@link StepRandom} streams
- * keyed by {@code (seed, k)}: images in the order of a seeded permutation per epoch, {@code t} uniform in
- * {@code 0 .. T-1}, Gaussian noise. It then computes the {@link WeightedDenoisingLoss}, back-propagates,
+ * <p>Step {@code k} (counted from 0) takes batch {@code k} of core's {@link BatchLoader} (a seeded
+ * permutation per epoch, with the dataset's random flips) and draws its timesteps (uniform in
+ * {@code 0 .. T-1}) and Gaussian noise from {@link StepRandom} streams keyed by {@code (seed, k)}. It then computes the {@link WeightedDenoisingLoss}, back-propagates,
  * checks that the loss and the global gradient norm are finite (else it throws
  * {@link NonFiniteLossException} and changes nothing), clips the gradient to {@code gradClip} in global
  * norm (Pascanu et al. 2013), applies AdamW at the warmed-up learning rate, updates the EMA and clears the
@@ -34,7 +37,7 @@ import java.util.List;
  */
 public final class DiffusionTrainer implements AutoCloseable {
   private final TrainConfig.Training options;
-  private final DatasetSource data;
+  private final BatchLoader loader;
   private final ImageShape shape;
   private final WeightedDenoisingLoss objective;
   private final NDManager manager;
@@ -45,8 +48,7 @@ public final class DiffusionTrainer implements AutoCloseable {
   private final AdamW optimizer;
   private final Ema ema;
   private long step;
-  private long permutationEpoch = -1;
-  private int[] permutation;
+  private Iterator<Batch> batches;
 
   /**
    * A fresh run: initializes the network from the seed.
@@ -56,7 +58,6 @@ public final class DiffusionTrainer implements AutoCloseable {
   public DiffusionTrainer(UNetConfig network, TrainConfig.Training options, WeightedDenoisingLoss objective,
       DatasetSource data, Device device) {
     this.options = options;
-    this.data = data;
     this.shape = data.shape();
     this.objective = objective;
     if (network.imageChannels() != shape.channels() || network.imageSize() != shape.height()
@@ -64,9 +65,12 @@ public final class DiffusionTrainer implements AutoCloseable {
       throw new IllegalArgumentException("the network is for " + network.imageChannels() + "x"
           + network.imageSize() + "x" + network.imageSize() + " images but the dataset has " + shape);
     }
-    if (data.size() < 1) {
-      throw new IllegalArgumentException("the dataset is empty");
+    if (data.size() < options.batchSize()) {
+      throw new IllegalArgumentException("the dataset has " + data.size()
+          + " images, fewer than one batch (training.batchSize = " + options.batchSize() + ")");
     }
+    this.loader = BatchLoader.builder(data).setBatchSize(options.batchSize()).optSeed(options.seed()).build();
+    this.batches = loader.batches(0);
     Engine engine = Engines.pytorch();
     engine.setRandomSeed((int) (options.seed() ^ (options.seed() >>> 32)));
     this.manager = engine.newBaseManager(device);
@@ -138,11 +142,7 @@ public final class DiffusionTrainer implements AutoCloseable {
     long k = step;
     int batch = options.batchSize();
     int size = shape.size();
-    float[] images = new float[batch * size];
-    int[] indices = batchIndices(k, batch);
-    for (int i = 0; i < batch; i++) {
-      data.read(indices[i], images, i * size);
-    }
+    float[] images = batches.next().pixels();
     StepRandom tRandom = StepRandom.of(options.seed(), k, StepRandom.Purpose.TIMESTEPS);
     int[] t = new int[batch];
     for (int i = 0; i < batch; i++) {
@@ -195,37 +195,6 @@ public final class DiffusionTrainer implements AutoCloseable {
     }
   }
 
-  /** Dataset indices of step {@code k}: consecutive slots of a seeded permutation per epoch. */
-  int[] batchIndices(long k, int batch) {
-    int n = data.size();
-    int[] out = new int[batch];
-    for (int i = 0; i < batch; i++) {
-      long position = k * batch + i;
-      long epoch = position / n;
-      if (epoch != permutationEpoch) {
-        permutation = permutation(epoch, n);
-        permutationEpoch = epoch;
-      }
-      out[i] = permutation[(int) (position % n)];
-    }
-    return out;
-  }
-
-  private int[] permutation(long epoch, int n) {
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    StepRandom r = StepRandom.of(options.seed(), epoch, StepRandom.Purpose.DATA_ORDER);
-    for (int i = n - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int tmp = p[i];
-      p[i] = p[j];
-      p[j] = tmp;
-    }
-    return p;
-  }
-
   /** Restores a checkpoint's state into this (freshly built) trainer. */
   void restore(long completedSteps, NDList weights, NDList emaWeights, long emaUpdates, NDList adamState,
       long adamUpdates) {
@@ -239,6 +208,7 @@ public final class DiffusionTrainer implements AutoCloseable {
     ema.restore(emaWeights, emaUpdates);
     optimizer.restore(adamState, adamUpdates);
     this.step = completedSteps;
+    this.batches = loader.batches(completedSteps);
   }
 
   @Override

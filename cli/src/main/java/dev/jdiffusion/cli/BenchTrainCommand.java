@@ -1,0 +1,53 @@
+package dev.jdiffusion.cli;
+
+import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.trainer.bench.TrainBenchmark;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code ./diffusion bench train --arch unet-xs|unet-s --batch 64 --steps N}. */
+@Command(
+    name = "train",
+    description = {
+      "Time training steps of a reference UNet on 1x32x32 images (linear schedule, eps, uniform weight,",
+      "AdamW) and print one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, ...",
+      "benchmarks/pytorch_unet.py is the same network and step in PyTorch."
+    },
+    sortOptions = false)
+final class BenchTrainCommand implements Callable<Integer> {
+  @ParentCommand BenchCommand bench;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--arch", paramLabel = "NAME", description = "unet-xs or unet-s (default: ${DEFAULT-VALUE}).")
+  String arch = "unet-xs";
+
+  @Option(names = "--batch", paramLabel = "N", description = "Images per step (default: ${DEFAULT-VALUE}).")
+  int batch = 64;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+  int steps = 20;
+
+  @Option(names = "--warmup", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+  int warmup = 3;
+
+  @Override
+  public Integer call() {
+    if (!arch.equals("unet-xs") && !arch.equals("unet-s")) {
+      throw new UserException("--arch " + arch + " is not allowed: must be unet-xs or unet-s");
+    }
+    if (batch < 1 || steps < 1 || warmup < 0) {
+      throw new UserException("--batch and --steps must be >= 1 and --warmup >= 0");
+    }
+    Plugins plugins = bench.main.injector().getInstance(Plugins.class);
+    ConfigReader reader = bench.main.injector().getInstance(ConfigReader.class);
+    TrainBenchmark.Result r = TrainBenchmark.run(plugins, reader, arch, batch, steps, warmup);
+    spec.commandLine().getOut().println(r.toJson());
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+}

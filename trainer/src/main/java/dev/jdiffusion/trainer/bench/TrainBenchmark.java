@@ -1,0 +1,136 @@
+package dev.jdiffusion.trainer.bench;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.core.LossWeights;
+import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.core.ScheduleSpec;
+import dev.jdiffusion.core.WeighterSpec;
+import dev.jdiffusion.spi.dataset.DatasetSource;
+import dev.jdiffusion.spi.dataset.ImageShape;
+import dev.jdiffusion.spi.parameterization.ParameterizationConfig;
+import dev.jdiffusion.spi.schedule.NoiseSchedule;
+import dev.jdiffusion.trainer.DiffusionTrainer;
+import dev.jdiffusion.trainer.Engines;
+import dev.jdiffusion.trainer.StepRandom;
+import dev.jdiffusion.trainer.TrainConfig;
+import dev.jdiffusion.trainer.WeightedDenoisingLoss;
+import dev.jdiffusion.trainer.unet.UNetConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Times the training step of a reference UNet (DESIGN.md, "Reference networks for benchmarks") the way
+ * {@code benchmarks/pytorch_unet.py} times the same network in PyTorch: 1x32x32 images (256 random
+ * images in [-1, 1], read through a {@link DatasetSource}), linear schedule, eps-prediction, uniform
+ * weight, AdamW at 2e-4, gradient clipping at 1, EMA; untimed warm-up steps, then each step timed alone.
+ */
+public final class TrainBenchmark {
+  private TrainBenchmark() {}
+
+  /**
+   * One benchmark's figures.
+   *
+   * @param imagesPerSecond timed images over the timed steps' total time
+   * @param stepMsMedian median step time
+   * @param peakRssBytes the process's peak resident set ({@code VmHWM}), -1 where unknown
+   */
+  public record Result(String arch, int batch, int steps, int threads, long params, double imagesPerSecond,
+      double stepMsMedian, double stepMsMin, long peakRssBytes, double lastLoss) {
+
+    /** One JSON object on one line. */
+    public String toJson() {
+      ObjectNode n = new ObjectMapper().createObjectNode();
+      n.put("framework", "jdiffusion (DJL " + ai.djl.engine.Engine.getDjlVersion() + ", PyTorch "
+          + Engines.pytorch().getVersion() + ")");
+      n.put("arch", arch);
+      n.put("batch", batch);
+      n.put("steps", steps);
+      n.put("threads", threads);
+      n.put("params", params);
+      n.put("images_per_s", Math.round(imagesPerSecond * 1000) / 1000.0);
+      n.put("step_ms_median", Math.round(stepMsMedian * 1000) / 1000.0);
+      n.put("step_ms_min", Math.round(stepMsMin * 1000) / 1000.0);
+      n.put("peak_rss_bytes", peakRssBytes);
+      n.put("last_loss", lastLoss);
+      return n.toString();
+    }
+  }
+
+  public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup) {
+    UNetConfig network = UNetConfig.preset(arch, 1, 32);
+    NoiseSchedule table = plugins.schedule(
+        reader.convert("bench", ConfigReader.parseOption("linear"), ScheduleSpec.class));
+    ParameterizationConfig eps =
+        reader.convert("bench", ConfigReader.parseOption("eps"), ParameterizationConfig.class);
+    WeighterSpec uniform = reader.convert("bench", ConfigReader.parseOption("uniform"), WeighterSpec.class);
+    LossWeights weights = plugins.lossWeights("uniform", table, uniform, eps);
+    WeightedDenoisingLoss objective = WeightedDenoisingLoss.of(table, plugins.parameterization(eps), weights);
+    TrainConfig.Training options = new TrainConfig.Training(warmup + steps, batch, 2e-4, 0, null, null, null,
+        0.0, 1.0, 0.9999, true, Integer.MAX_VALUE, 1, 0L, 1, "cpu");
+    DatasetSource data = randomImages(Math.max(256, batch), new ImageShape(1, 32, 32));
+    double[] ms = new double[steps];
+    double lastLoss;
+    long params;
+    try (DiffusionTrainer trainer = new DiffusionTrainer(network, options, objective, data, Device.cpu())) {
+      params = trainer.network().parameterCount();
+      DiffusionTrainer.StepResult r = null;
+      for (int i = 0; i < warmup; i++) {
+        r = trainer.trainStep();
+      }
+      for (int i = 0; i < steps; i++) {
+        long t0 = System.nanoTime();
+        r = trainer.trainStep();
+        ms[i] = (System.nanoTime() - t0) / 1e6;
+      }
+      lastLoss = r.loss();
+    }
+    double total = Arrays.stream(ms).sum();
+    double[] sorted = ms.clone();
+    Arrays.sort(sorted);
+    double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+    return new Result(arch, batch, steps, Engines.threads(), params, batch * steps / (total / 1000), median,
+        sorted[0], peakRss(), lastLoss);
+  }
+
+  /** Fixed pseudo-random images in [-1, 1]. */
+  static DatasetSource randomImages(int count, ImageShape shape) {
+    return new DatasetSource() {
+      @Override
+      public ImageShape shape() {
+        return shape;
+      }
+
+      @Override
+      public int size() {
+        return count;
+      }
+
+      @Override
+      public void read(int index, float[] dest, int offset) {
+        StepRandom r = StepRandom.of(99, index, StepRandom.Purpose.DATA_ORDER);
+        for (int i = 0; i < shape.size(); i++) {
+          dest[offset + i] = (float) (2 * r.nextDouble() - 1);
+        }
+      }
+    };
+  }
+
+  /** {@code VmHWM} of /proc/self/status in bytes, or -1 on systems without it. */
+  static long peakRss() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+}
