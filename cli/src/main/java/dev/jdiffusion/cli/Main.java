@@ -64,6 +64,8 @@ public final class Main implements Runnable {
   /** The configured command line, with the error handler that prints user errors as one line. */
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    // "--plugins plugins plugins": a directory may be named like a subcommand.
+    cl.setAllowSubcommandsAsOptionParameters(true);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           if (e instanceof ConfigException

@@ -36,4 +36,12 @@ class PluginsCommandTest {
     assertThat(r.err()).isEqualTo("error: plugin directory " + dir.resolve("nope")
         + " does not exist or is not a directory" + System.lineSeparator());
   }
+
+  /** A plugin directory may have a subcommand's name: {@code --plugins plugins plugins}. */
+  @Test
+  void aDirectoryNamedLikeASubcommandIsADirectory() {
+    Run r = WeightsCommandTest.run("--plugins", "plugins", "plugins");
+    assertThat(r.err()).startsWith("error: plugin directory " + Path.of("plugins").toAbsolutePath())
+        .contains(" does not exist or is not a directory");
+  }
 }

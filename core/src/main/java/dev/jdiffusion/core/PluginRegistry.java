@@ -103,6 +103,8 @@ public final class PluginRegistry {
     ClassLoader combined = loader;
     List<Path> loadedJars = new ArrayList<>();
     if (pluginDirectory != null) {
+      // Absolute, so that the jars' paths are the sources their classes report (CodeSource is absolute).
+      pluginDirectory = pluginDirectory.toAbsolutePath().normalize();
       List<URLClassLoader> jarLoaders = new ArrayList<>();
       for (Path jar : jars(pluginDirectory)) {
         String problem = checkJar(jar);

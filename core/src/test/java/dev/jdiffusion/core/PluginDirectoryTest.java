@@ -131,4 +131,16 @@ class PluginDirectoryTest {
     assertThat(plugins.idOf(spec.config())).isEqualTo("acme-good");
     assertThat(plugins.weighter(spec.config()).space()).isEqualTo(dev.jdiffusion.spi.LossSpace.EPS);
   }
+
+  /** A relative directory: the jars are listed by the same absolute paths their classes report. */
+  @Test
+  void aRelativeDirectoryReportsAbsoluteSources(@TempDir Path dir) {
+    Path jar = good(dir);
+    Path relative = Path.of("").toAbsolutePath().relativize(dir);
+    PluginRegistry registry = PluginRegistry.load(APP, relative);
+    assertThat(registry.pluginJars()).containsExactly(jar.toAbsolutePath());
+    assertThat(registry.pluginDirectory()).contains(dir.toAbsolutePath());
+    assertThat(registry.require(PluginKind.WEIGHTER, "acme-good").source())
+        .isEqualTo(registry.pluginJars().get(0).toString());
+  }
 }
