@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
       SampleCommand.class,
       DataCommand.class,
       FidCommand.class,
+      ExtractorCommand.class,
     })
 public final class Main implements Runnable {
 
@@ -82,6 +83,12 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     System.exit(execute(args));
+  }
+
+  /** The framework version: the jar's, or "dev" when run from classes. */
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
   }
 
   /** Version from the jar manifest, or "dev" when run from classes. */
