@@ -103,6 +103,10 @@ final class FidCommand implements Callable<Integer> {
       describe(out, "A", first);
       describe(out, "B", second);
       out.printf(Locale.ROOT, "FID = %.6f%n", fid.fid());
+      if (fid.clampedEigenvalues() > 0) {
+        out.printf(Locale.ROOT, "   (%d negative eigenvalues, the most negative %.3g, were clamped to 0 in the matrix"
+            + " square root)%n", fid.clampedEigenvalues(), fid.mostNegativeEigenvalue());
+      }
       if (kid) {
         KernelInceptionDistance.Result k = KernelInceptionDistance.compute(first.features().orElseThrow(),
             second.features().orElseThrow(), kidConfig);

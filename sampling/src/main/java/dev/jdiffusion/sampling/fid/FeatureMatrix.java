@@ -12,7 +12,7 @@ import java.util.Arrays;
  *
  * @param rows N
  * @param dimension D
- * @param data N * D values
+ * @param data N * D values; held, not copied (feature sets are large), so do not modify it afterwards
  */
 public record FeatureMatrix(int rows, int dimension, double[] data) {
   public FeatureMatrix {
