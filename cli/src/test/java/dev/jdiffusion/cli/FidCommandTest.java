@@ -80,7 +80,7 @@ class FidCommandTest {
     String pooled = g.node("GlobalAveragePool", new String[] {conv});
     g.nodeInto("Flatten", new String[] {pooled}, "features", "axis", 1L);
     g.output("features", DataType.FLOAT, -1, 4);
-    OnnxGraphBuilder.write(g.metadata("jdiffusion.feature.name", "tiny-rgb").build("test"), model);
+    OnnxGraphBuilder.write(g.metadata("jdiffusion.extractor.name", "tiny-rgb").build("test"), model);
 
     Random r = new Random(9);
     float[] images = new float[40 * 16];

@@ -28,18 +28,23 @@ import java.util.Set;
  * [N, D, 1, 1] (any trailing shape is flattened per image).
  *
  * <p>How the model is called is resolved in this order: an explicit {@link Options} value, then the
- * model's {@code metadata_props}, then what the graph declares:
+ * model's {@code metadata_props} (the keys that jdiffusion's classifier exporter writes,
+ * {@code dev.jdiffusion.exporter.ClassifierExporter}), then what the graph declares:
  * <table>
  *   <caption>Settings</caption>
  *   <tr><th>setting</th><th>metadata key</th><th>from the graph / default</th></tr>
- *   <tr><td>input name</td><td>{@code jdiffusion.feature.input}</td><td>the model's only float input</td></tr>
- *   <tr><td>output name</td><td>{@code jdiffusion.feature.output}</td><td>the model's only output
+ *   <tr><td>input name</td><td>{@code jdiffusion.extractor.input}</td><td>the model's only input</td></tr>
+ *   <tr><td>output name</td><td>{@code jdiffusion.extractor.output}</td><td>the model's only output
  *       (required when it has several)</td></tr>
- *   <tr><td>input height and width</td><td>{@code jdiffusion.feature.image.height}, {@code .width}</td>
+ *   <tr><td>input height and width</td><td>{@code jdiffusion.extractor.size} (square)</td>
  *       <td>the input's static dimensions; required when they are symbolic</td></tr>
- *   <tr><td>pixel range</td><td>{@code jdiffusion.feature.pixel.min}, {@code .max}</td><td>[-1, 1]</td></tr>
- *   <tr><td>name in reports</td><td>{@code jdiffusion.feature.name}</td><td>the file name</td></tr>
+ *   <tr><td>pixel range</td><td>{@code jdiffusion.extractor.pixel_min}, {@code .pixel_max}</td>
+ *       <td>[-1, 1]</td></tr>
+ *   <tr><td>name in reports</td><td>{@code jdiffusion.extractor.name}</td><td>the file name</td></tr>
  * </table>
+ *
+ * {@code jdiffusion.extractor.dataset} and {@code .test_accuracy}, when present, are quoted in the
+ * description; a {@code jdiffusion.extractor.format_version} other than 1 is refused.
  *
  * Images are then adapted on the host: channels by {@link ImageTensors#channels} (gray replicated to RGB,
  * RGB to BT.601 luma), size by {@link ImageTensors#resize} (bilinear, half-pixel centres, like PyTorch's
@@ -48,7 +53,10 @@ import java.util.Set;
  * {@link #description()} names the file, the first 12 hex digits of its SHA-256, and these settings.
  */
 public final class OnnxFeatureExtractor implements FeatureExtractor {
-  public static final String PREFIX = "jdiffusion.feature.";
+  /** Prefix of the metadata keys read here. */
+  public static final String PREFIX = "jdiffusion.extractor.";
+  /** The metadata format this reader understands. */
+  public static final String FORMAT_VERSION = "1";
 
   /**
    * Overrides of what the model declares; {@code null} (or {@code NaN}, 0) means "from the model".
@@ -170,6 +178,11 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
   private static OnnxFeatureExtractor resolve(Path file, OrtEnvironment env, OrtSession session, Options o)
       throws OrtException {
     Map<String, String> meta = session.getMetadata().getCustomMetadata();
+    String version = meta.get(PREFIX + "format_version");
+    if (version != null && !version.trim().equals(FORMAT_VERSION)) {
+      throw new FeatureExtractionException(file + ": metadata " + PREFIX + "format_version = '" + version
+          + "' is not supported (this reader reads " + FORMAT_VERSION + ")");
+    }
     Map<String, NodeInfo> inputs = session.getInputInfo();
     Map<String, NodeInfo> outputs = session.getOutputInfo();
     String input = pick(file, "input", o.input(), meta.get(PREFIX + "input"), inputs.keySet());
@@ -183,11 +196,11 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
       throw new FeatureExtractionException(file + ": input '" + input + "' must be [N, C, H, W] with C = 1 or 3,"
           + " found " + java.util.Arrays.toString(dims));
     }
-    int h = size(file, "height", o.height(), meta.get(PREFIX + "image.height"), dims[2]);
-    int w = size(file, "width", o.width(), meta.get(PREFIX + "image.width"), dims[3]);
+    int h = size(file, "height", o.height(), meta.get(PREFIX + "size"), dims[2]);
+    int w = size(file, "width", o.width(), meta.get(PREFIX + "size"), dims[3]);
     ImageShape shape = new ImageShape((int) dims[1], h, w);
-    double min = number(file, "pixel.min", o.pixelMin(), meta.get(PREFIX + "pixel.min"), -1);
-    double max = number(file, "pixel.max", o.pixelMax(), meta.get(PREFIX + "pixel.max"), 1);
+    double min = number(file, "pixel_min", o.pixelMin(), meta.get(PREFIX + "pixel_min"), -1);
+    double max = number(file, "pixel_max", o.pixelMax(), meta.get(PREFIX + "pixel_max"), 1);
     if (!(max > min)) {
       throw new FeatureExtractionException(file + ": pixel range [" + min + ", " + max + "] is empty");
     }
@@ -206,8 +219,11 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
     if (d < 1) {
       d = x.run(new float[shape.size()], 1).length;
     }
-    String description = String.format(Locale.ROOT, "%s (%s, sha256 %s, input '%s' %s in [%s, %s], output '%s', D = %d)",
-        name, file.getFileName(), sha256(file), input, shape, plain(min), plain(max), output, d);
+    String trained = meta.containsKey(PREFIX + "dataset") ? ", trained on " + meta.get(PREFIX + "dataset")
+        + (meta.containsKey(PREFIX + "test_accuracy") ? " (test accuracy " + meta.get(PREFIX + "test_accuracy") + ")"
+            : "") : "";
+    String description = String.format(Locale.ROOT, "%s (%s, sha256 %s%s, input '%s' %s in [%s, %s], output '%s', D = %d)",
+        name, file.getFileName(), sha256(file), trained, input, shape, plain(min), plain(max), output, d);
     return new OnnxFeatureExtractor(file, env, session, input, output, shape, min, max, o.batch(), d, description);
   }
 
@@ -239,7 +255,7 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
       try {
         return Integer.parseInt(metadata.trim());
       } catch (NumberFormatException e) {
-        throw new FeatureExtractionException(file + ": metadata " + PREFIX + "image." + what + " = '" + metadata
+        throw new FeatureExtractionException(file + ": metadata " + PREFIX + "size = '" + metadata
             + "' is not a whole number", e);
       }
     }
@@ -247,7 +263,7 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
       return (int) declared;
     }
     throw new FeatureExtractionException(file + ": the input " + what + " is symbolic; give it as an option"
-        + " (e.g. 299 for Inception-v3) or as metadata " + PREFIX + "image." + what);
+        + " (e.g. 299 for Inception-v3) or as metadata " + PREFIX + "size");
   }
 
   private static double number(Path file, String key, double option, String metadata, double fallback) {

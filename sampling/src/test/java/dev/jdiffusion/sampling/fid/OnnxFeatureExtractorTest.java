@@ -33,9 +33,12 @@ class OnnxFeatureExtractorTest {
   @BeforeAll
   static void buildModels() throws Exception {
     tiny = models.resolve("tiny.onnx");
-    OnnxGraphBuilder.write(model(Map.of(OnnxFeatureExtractor.PREFIX + "output", "pool",
-        OnnxFeatureExtractor.PREFIX + "pixel.min", "0", OnnxFeatureExtractor.PREFIX + "pixel.max", "1",
-        OnnxFeatureExtractor.PREFIX + "name", "tiny-test")), tiny);
+    // The keys jdiffusion's classifier exporter writes (ClassifierExporter.metadata).
+    OnnxGraphBuilder.write(model(Map.of("jdiffusion.extractor.format_version", "1",
+        "jdiffusion.extractor.output", "pool", "jdiffusion.extractor.input", "images",
+        "jdiffusion.extractor.pixel_min", "0", "jdiffusion.extractor.pixel_max", "1",
+        "jdiffusion.extractor.name", "tiny-test", "jdiffusion.extractor.size", "8",
+        "jdiffusion.extractor.dataset", "noise", "jdiffusion.extractor.test_accuracy", "0.5000")), tiny);
     bare = models.resolve("bare.onnx");
     OnnxGraphBuilder.write(model(Map.of()), bare);
   }
@@ -85,7 +88,7 @@ class OnnxFeatureExtractorTest {
       assertThat(x.dimension()).isEqualTo(3);
       assertThat(x.inputShape()).isEqualTo(new ImageShape(1, 8, 8));
       assertThat(x.description()).startsWith("tiny-test (tiny.onnx, sha256 ")
-          .endsWith(", input 'images' 1x8x8 in [0, 1], output 'pool', D = 3)");
+          .endsWith(", trained on noise (test accuracy 0.5000), input 'images' 1x8x8 in [0, 1], output 'pool', D = 3)");
       float[] images = random(1, 10 * 64);
       assertThat(x.extract(images, 10, new ImageShape(1, 8, 8))).containsExactly(expected(images, 10, 64), within(1e-5));
     }
@@ -130,12 +133,17 @@ class OnnxFeatureExtractorTest {
     assertThatThrownBy(() -> OnnxFeatureExtractor.open(bare, OnnxFeatureExtractor.Options.defaults()))
         .isInstanceOf(FeatureExtractionException.class)
         .hasMessageStartingWith(bare + ": the model has 2 outputs [")
-        .hasMessageContaining("name the feature output (option, or metadata jdiffusion.feature.output)");
+        .hasMessageContaining("name the feature output (option, or metadata jdiffusion.extractor.output)");
     assertThatThrownBy(() -> OnnxFeatureExtractor.open(bare, OnnxFeatureExtractor.Options.defaults().withOutput("fc")))
         .hasMessageStartingWith(bare + ": the model has no output named 'fc'; its outputs are [");
     assertThatThrownBy(() -> OnnxFeatureExtractor.open(bare,
         OnnxFeatureExtractor.Options.defaults().withOutput("pool").withSize(299, 299)))
         .hasMessage(bare + ": input height 299 was asked for, but the model declares 8");
+    Path future = models.resolve("future.onnx");
+    OnnxGraphBuilder.write(model(Map.of("jdiffusion.extractor.format_version", "2")), future);
+    assertThatThrownBy(() -> OnnxFeatureExtractor.open(future, OnnxFeatureExtractor.Options.defaults()))
+        .hasMessage(future + ": metadata jdiffusion.extractor.format_version = '2' is not supported (this reader"
+            + " reads 1)");
     Path none = models.resolve("none.onnx");
     assertThatThrownBy(() -> OnnxFeatureExtractor.open(none, OnnxFeatureExtractor.Options.defaults()))
         .hasMessage(none + ": no such feature extractor model");
