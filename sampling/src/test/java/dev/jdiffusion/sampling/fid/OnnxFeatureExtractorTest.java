@@ -129,7 +129,7 @@ class OnnxFeatureExtractorTest {
   }
 
   @Test
-  void errorsNameTheModelAndWhatIsMissing() {
+  void errorsNameTheModelAndWhatIsMissing() throws Exception {
     assertThatThrownBy(() -> OnnxFeatureExtractor.open(bare, OnnxFeatureExtractor.Options.defaults()))
         .isInstanceOf(FeatureExtractionException.class)
         .hasMessageStartingWith(bare + ": the model has 2 outputs [")
