@@ -171,15 +171,21 @@ public abstract class WeighterContractTest<C extends WeighterConfig> extends Plu
           forward[t] = first.epsWeight(schedule, t);
         }
         for (int t = n - 1; t >= 0; t--) {
-          assertThat(first.epsWeight(schedule, t)).as("%s: epsWeight at t = %d, called again", config, t)
-              .isEqualTo(forward[t]);
-          assertThat(second.epsWeight(schedule, t))
-              .as("%s: epsWeight at t = %d from a second weighter of the same config", config, t)
-              .isEqualTo(forward[t]);
-          assertThat(second.weight(schedule, t)).isEqualTo(first.weight(schedule, t));
+          same(first.epsWeight(schedule, t), forward[t], config + ": epsWeight at t = " + t + ", called again");
+          same(second.epsWeight(schedule, t), forward[t],
+              config + ": epsWeight at t = " + t + " from a second weighter of the same config");
+          same(second.weight(schedule, t), first.weight(schedule, t),
+              config + ": weight at t = " + t + " from a second weighter of the same config");
           assertThat(second.space()).isEqualTo(first.space());
         }
       }
+    }
+  }
+
+  /** Identical values, NaN included (purity is about sameness, not finiteness). */
+  private static void same(double actual, double expected, String what) {
+    if (Double.compare(actual, expected) != 0) {
+      throw new AssertionError(what + ": expected " + expected + " but was " + actual);
     }
   }
 }
