@@ -79,9 +79,12 @@ final class DataCommand implements Callable<Integer> {
     DatasetConfig datasetConfig = datasetConfig(reader);
     String id = plugins.idOf(datasetConfig);
     PrintWriter o = spec.commandLine().getOut();
+    long opening = System.nanoTime();
     try (DatasetSource source = open(plugins, datasetConfig, id)) {
+      double openSeconds = (System.nanoTime() - opening) / 1e9;
       ImageShape shape = source.shape();
       o.printf("dataset %s: %s%n", id, reader.json().writeValueAsString(datasetConfig));
+      o.printf(Locale.ROOT, "opened  in %.2f s%n", openSeconds);
       o.printf("size    %d images%n", source.size());
       o.printf("shape   %s (channels x height x width)%n", shape);
       TreeMap<Integer, Integer> labels = new TreeMap<>();

@@ -57,8 +57,9 @@ final class ByteImageSource implements DatasetSource {
   @Override
   public void read(int index, float[] dest, int offset) {
     ImageShape raw = data.shape();
-    byte[] pixels = data.pixels();
-    int src = image(index) * raw.size();
+    int image = image(index);
+    byte[] pixels = data.chunk(image);
+    int src = data.offset(image);
     if (padding == 0) {
       for (int i = 0, n = raw.size(); i < n; i++) {
         dest[offset + i] = SCALE[pixels[src + i] & 0xff];

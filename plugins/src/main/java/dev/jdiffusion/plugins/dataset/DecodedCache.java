@@ -5,7 +5,6 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -36,23 +35,20 @@ final class DecodedCache {
           || in.readBoolean() != labelled) {
         return null;
       }
-      byte[] pixels = new byte[count * shape.size()];
-      in.readFully(pixels);
-      int[] labels = null;
+      ByteImages data = ByteImages.allocate(shape, count, labelled ? new int[count] : null);
+      byte[] image = new byte[shape.size()];
+      for (int i = 0; i < count; i++) {
+        in.readFully(image);
+        data.set(i, image);
+      }
       if (labelled) {
-        labels = new int[count];
         for (int i = 0; i < count; i++) {
-          labels[i] = in.readInt();
+          data.labels()[i] = in.readInt();
         }
       }
-      if (in.read() >= 0) {
-        return null;
-      }
-      return new ByteImages(shape, pixels, labels, count);
-    } catch (EOFException e) {
-      return null;
+      return in.read() < 0 ? data : null;
     } catch (IOException e) {
-      return null;
+      return null; // truncated (EOFException) or unreadable: decode again
     }
   }
 
@@ -71,7 +67,9 @@ final class DecodedCache {
         out.writeInt(s.height());
         out.writeInt(s.width());
         out.writeBoolean(data.labels() != null);
-        out.write(data.pixels());
+        for (int i = 0; i < data.count(); i++) {
+          out.write(data.chunk(i), data.offset(i), s.size());
+        }
         if (data.labels() != null) {
           for (int l : data.labels()) {
             out.writeInt(l);

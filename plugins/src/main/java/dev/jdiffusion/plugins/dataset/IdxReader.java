@@ -59,7 +59,7 @@ final class IdxReader {
       throw new DatasetFormatException(
           labels, data.count() + " labels, one per image of " + images, l.length + " labels");
     }
-    return new ByteImages(data.shape(), data.pixels(), l, data.count());
+    return data.withLabels(l);
   }
 
   private static int[] header(InputStream in, Path file, int rank, String what) throws IOException {

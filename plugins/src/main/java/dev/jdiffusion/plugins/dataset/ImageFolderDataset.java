@@ -118,7 +118,7 @@ public final class ImageFolderDataset implements DatasetProvider<ImageFolderData
     Path cacheFile = c.cache() ? Options.cacheDir(c.cacheDir(), id()).resolve(key(root, files, c) + ".jdds") : null;
     ByteImages data = cacheFile == null ? null : DecodedCache.read(cacheFile, shape, files.size(), labels != null);
     if (data == null) {
-      data = new ByteImages(shape, decodeAll(files, c), labels, files.size());
+      data = decodeAll(files, c, ByteImages.allocate(shape, files.size(), labels));
       if (cacheFile != null) {
         DecodedCache.write(cacheFile, data);
       }
@@ -194,9 +194,7 @@ public final class ImageFolderDataset implements DatasetProvider<ImageFolderData
     return "image-folder-" + HexFormat.of().formatHex(sha.digest(), 0, 12);
   }
 
-  private static byte[] decodeAll(List<Path> files, Config c) throws IOException {
-    int stride = c.channels() * c.size() * c.size();
-    byte[] pixels = new byte[files.size() * stride];
+  private static ByteImages decodeAll(List<Path> files, Config c, ByteImages into) throws IOException {
     int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), files.size()));
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "image-folder-decode");
@@ -212,7 +210,7 @@ public final class ImageFolderDataset implements DatasetProvider<ImageFolderData
         jobs.add(pool.submit(() -> {
           for (int i = from; i < to; i++) {
             try {
-              System.arraycopy(decode(files.get(i), c), 0, pixels, i * stride, stride);
+              into.set(i, decode(files.get(i), c));
             } catch (IOException e) {
               throw new UncheckedIOException(e);
             }
@@ -236,7 +234,7 @@ public final class ImageFolderDataset implements DatasetProvider<ImageFolderData
     } finally {
       pool.shutdownNow();
     }
-    return pixels;
+    return into;
   }
 
   /** Decodes, crops and resizes one file to {@code channels x size x size} bytes. */

@@ -95,7 +95,7 @@ class Cifar10DatasetTest {
       for (int c = 0; c < 3; c++) {
         for (int y = 0; y < 32; y += 7) {
           for (int x = 0; x < 32; x += 5) {
-            assertThat(data.pixels()[i * 3072 + c * 1024 + y * 32 + x] & 0xff).isEqualTo(pixel(images[i], c, y, x));
+            assertThat(data.pixel(i, c * 1024 + y * 32 + x)).isEqualTo(pixel(images[i], c, y, x));
           }
         }
       }

@@ -55,6 +55,15 @@ class FashionMnistDatasetTest {
     }
   }
 
+  @Test
+  void mnistChecksItsPublishedSizes() throws IOException {
+    Path dir = tmp.resolve("mnist");
+    Path[] f = IdxFiles.write(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 3, 28, 28, 10, true);
+    assertThatThrownBy(() -> open("{name: mnist, split: test, dir: '" + dir + "'}"))
+        .isInstanceOf(DatasetFormatException.class)
+        .hasMessage(f[0] + ": expected 10000 images (the mnist test split), found 3 images");
+  }
+
   // ---- where the files are found, on a small collection of the same layout
 
   private static final Checksum ANY = Checksum.md5("0123456789abcdef0123456789abcdef");
