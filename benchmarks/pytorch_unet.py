@@ -16,6 +16,7 @@ Prints one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, blas
 import argparse
 import json
 import math
+import re
 import resource
 import statistics
 import time
@@ -147,7 +148,7 @@ class UNet(nn.Module):
 def blas_info():
     """BLAS_INFO from torch's build settings and the BLAS libraries actually mapped into this process."""
     cfg = torch.__config__.show()
-    built = [part.strip() for part in cfg.replace("\n", ",").split(",") if part.strip().startswith("BLAS_INFO")]
+    built = re.findall(r"BLAS_INFO=\w+", cfg)
     try:
         with open("/proc/self/maps") as f:
             libs = sorted({l.split()[-1] for l in f if "blas" in l.lower() and "/" in l})

@@ -183,6 +183,41 @@ public final class Checkpoint {
         optimizer, state.path("optimizer").path("updates").asLong());
   }
 
+  /**
+   * The network of a checkpoint with its weights, ready for inference or export: built from the stored
+   * {@link UNetConfig}, initialized in {@code manager} for batch size 1, then given the averaged (EMA)
+   * weights when {@code ema} is true, else the live ones.
+   *
+   * @throws IOException when the file is not a checkpoint or its weights do not fit the network
+   */
+  public static dev.jdiffusion.trainer.unet.UNet loadNetwork(Path file, NDManager manager, boolean ema)
+      throws IOException {
+    try (NDManager scratch = manager.newSubManager()) {
+      Contents c = read(file, scratch);
+      UNetConfig n = c.network();
+      dev.jdiffusion.trainer.unet.UNet net = new dev.jdiffusion.trainer.unet.UNet(n);
+      net.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32,
+          new ai.djl.ndarray.types.Shape(1, n.imageChannels(), n.imageSize(), n.imageSize()),
+          new ai.djl.ndarray.types.Shape(1));
+      NDList weights = ema ? c.ema() : c.weights();
+      int i = 0;
+      for (var pair : net.getParameters()) {
+        if (i >= c.parameterNames().size() || !pair.getKey().equals(c.parameterNames().get(i))) {
+          throw new IOException(file + ": parameter " + i + " is "
+              + (i < c.parameterNames().size() ? c.parameterNames().get(i) : "missing")
+              + " but the network's is " + pair.getKey());
+        }
+        try {
+          AdamW.copyInto(weights.get(i), pair.getValue().getArray(), pair.getKey());
+        } catch (IllegalArgumentException e) {
+          throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        i++;
+      }
+      return net;
+    }
+  }
+
   private static NDList decode(Path file, String entry, Map<String, byte[]> entries, NDManager manager,
       int expected) throws IOException {
     NDList list;

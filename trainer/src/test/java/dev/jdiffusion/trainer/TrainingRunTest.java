@@ -60,6 +60,9 @@ class TrainingRunTest {
         assertThat(b.ema().get(i).toFloatArray()).containsExactly(a.ema().get(i).toFloatArray());
       }
       assertThat(a.config().path("training").path("steps").asInt()).isEqualTo(6);
+      var net = Checkpoint.loadNetwork(whole.lastCheckpoint(), m, true);
+      assertThat(net.getParameters().valueAt(0).getArray().toFloatArray())
+          .containsExactly(a.ema().get(0).toFloatArray());
     }
   }
 
