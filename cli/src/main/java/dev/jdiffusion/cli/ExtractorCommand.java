@@ -88,6 +88,9 @@ final class ExtractorCommand implements Callable<Integer> {
   private static DatasetConfig split(ConfigReader reader, String spec, String split) {
     ObjectNode node = ConfigReader.parseOption(spec);
     node.put("split", split);
+    if (split.equals("test")) {
+      node.remove("subset"); // score on the whole test split
+    }
     return reader.convert("--dataset " + spec, node, DatasetConfig.class);
   }
 }

@@ -26,6 +26,8 @@ import picocli.CommandLine.ScopeType;
       SampleCommand.class,
       DataCommand.class,
       FidCommand.class,
+      ExportCommand.class,
+      RunCommand.class,
       ExtractorCommand.class,
     })
 public final class Main implements Runnable {

@@ -1,0 +1,120 @@
+package dev.jdiffusion.cli;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OrtException;
+import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.core.model.ModelMetadata;
+import dev.jdiffusion.exporter.DenoiserExport;
+import dev.jdiffusion.exporter.ParityCheck;
+import dev.jdiffusion.trainer.Checkpoint;
+import dev.jdiffusion.trainer.TrainConfig;
+import dev.jdiffusion.trainer.unet.UNet;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./diffusion export CHECKPOINT --out model.onnx}: writes a trained denoiser as self-describing ONNX
+ * (EMA weights unless {@code --raw}), then runs the same random inputs through DJL and ONNX Runtime and
+ * fails (exit code 1, no file written) when the outputs differ by more than the tolerance.
+ */
+@Command(name = "export", sortOptions = false,
+    description = "Export a checkpoint to ONNX (opset 17) with metadata; check parity against DJL.")
+final class ExportCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "CHECKPOINT",
+      description = "A step-*.ckpt file, or a run directory (its newest checkpoint is used).")
+  Path checkpoint;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "The ONNX file (default: ${DEFAULT-VALUE}).")
+  Path out = Path.of("out", "model.onnx");
+
+  @Option(names = "--raw", description = "Export the raw weights instead of the EMA weights.")
+  boolean raw;
+
+  @Option(names = "--tolerance", description = "Largest allowed |DJL - ONNX Runtime| (default: ${DEFAULT-VALUE}).")
+  double tolerance = ParityCheck.DEFAULT_TOLERANCE;
+
+  @Option(names = "--parity-batch", description = "Batch of the larger parity check (default: ${DEFAULT-VALUE}).")
+  int parityBatch = 8;
+
+  @Override
+  public Integer call() throws IOException, OrtException {
+    PrintWriter log = spec.commandLine().getOut();
+    try {
+      DenoiserExport.Report r = export(main, resolve(checkpoint), out, !raw, parityBatch, tolerance);
+      log.printf(Locale.ROOT, "wrote %s (%.1f MB, ONNX opset 17, output '%s', %s weights of step %d)%n",
+          r.file(), r.bytes() / 1e6, r.metadata().parameterization(), r.metadata().weights(),
+          r.metadata().trainingStep());
+      for (ParityCheck.Result p : r.parity()) {
+        log.printf(Locale.ROOT, "parity DJL vs ONNX Runtime, batch %d: max |diff| = %.3g (outputs up to %.3g; tolerance %.1g)%n",
+            p.batch(), p.maxAbsDifference(), p.maxAbsOutput(), tolerance);
+      }
+      log.flush();
+      return 0;
+    } catch (DenoiserExport.ParityException e) {
+      spec.commandLine().getErr().println("error: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  /** A checkpoint file, or the newest checkpoint of a run directory. */
+  static Path resolve(Path checkpoint) throws IOException {
+    if (Files.isDirectory(checkpoint)) {
+      Path dir = Files.isDirectory(checkpoint.resolve("checkpoints")) ? checkpoint.resolve("checkpoints") : checkpoint;
+      return Checkpoint.latest(dir).orElseThrow(() -> new UserException(
+          checkpoint + ": no step-*.ckpt checkpoint in " + dir));
+    }
+    if (!Files.isRegularFile(checkpoint)) {
+      throw new UserException(checkpoint + ": no such checkpoint file or run directory");
+    }
+    return checkpoint;
+  }
+
+  /** Loads the checkpoint and exports it; shared with {@code run}. */
+  static DenoiserExport.Report export(Main main, Path file, Path out, boolean ema, int parityBatch,
+      double tolerance) throws IOException, OrtException {
+    Plugins plugins = main.injector().getInstance(Plugins.class);
+    ConfigReader reader = main.injector().getInstance(ConfigReader.class);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Checkpoint.Contents contents = Checkpoint.read(file, manager);
+      TrainConfig config = reader.convert(file + " (resolved config)", contents.config(), TrainConfig.class);
+      UNet net = network(file, contents, manager, ema);
+      ModelMetadata meta = DenoiserExport.metadata(plugins, reader, config, net.config(), contents.step(),
+          ema ? "ema" : "raw", Main.version());
+      return DenoiserExport.export(net, meta, out, parityBatch, tolerance);
+    }
+  }
+
+  /** The checkpoint's network with its EMA (or raw) weights, matched by parameter name. */
+  private static UNet network(Path file, Checkpoint.Contents c, NDManager manager, boolean ema) {
+    UNet net = new UNet(c.network());
+    int ch = c.network().imageChannels();
+    int size = c.network().imageSize();
+    net.initialize(manager, DataType.FLOAT32, new Shape(1, ch, size, size), new Shape(1));
+    var params = net.getParameters();
+    if (!params.keys().equals(c.parameterNames())) {
+      throw new UserException(file + ": the checkpoint's parameters " + c.parameterNames().size()
+          + " do not match the network its config describes (" + params.size() + ")");
+    }
+    var source = ema ? c.ema() : c.weights();
+    for (int i = 0; i < params.size(); i++) {
+      params.get(i).getValue().getArray().set(source.get(i).toFloatArray());
+    }
+    return net;
+  }
+}

@@ -1,0 +1,298 @@
+package dev.jdiffusion.cli;
+
+import ai.onnxruntime.OrtException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.core.data.Batch;
+import dev.jdiffusion.core.data.BatchLoader;
+import dev.jdiffusion.exporter.DenoiserExport;
+import dev.jdiffusion.sampling.OnnxDenoiser;
+import dev.jdiffusion.sampling.fid.FeatureExtractor;
+import dev.jdiffusion.sampling.fid.FeatureStatistics;
+import dev.jdiffusion.sampling.fid.FrechetDistance;
+import dev.jdiffusion.sampling.fid.MomentAccumulator;
+import dev.jdiffusion.sampling.fid.OnnxFeatureExtractor;
+import dev.jdiffusion.sampling.sampler.DdimSampler;
+import dev.jdiffusion.spi.dataset.DatasetConfig;
+import dev.jdiffusion.spi.dataset.DatasetSource;
+import dev.jdiffusion.spi.dataset.ImageShape;
+import dev.jdiffusion.trainer.TrainConfig;
+import dev.jdiffusion.trainer.TrainingRun;
+import dev.jdiffusion.trainer.TrainingStoppedException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./diffusion run [CONFIG]}: the whole job. Trains a denoiser, exports it to ONNX (parity-checked),
+ * samples it with DDIM in ONNX Runtime, scores FID against the dataset's test split with a feature
+ * extractor (the small classifier trained on the dataset's training split and cached, unless
+ * {@code --extractor} names one), and writes {@code report.md} with the loss curve, a sample grid, the FID
+ * and its extractor, and the time each stage took.
+ */
+@Command(name = "run", sortOptions = false,
+    description = {"Train, export, sample and score (FID) a denoiser; write a report.",
+        "Without CONFIG: Fashion-MNIST 32x32, unet-xs, cosine, eps, smoothed-kl lambda=0.2 (~10 min on 2 cores)."})
+final class RunCommand implements Callable<Integer> {
+  @ParentCommand Main main;
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "CONFIG",
+      description = "A training configuration (YAML/JSON); default: the built-in one.")
+  Path config;
+
+  @Option(names = "--quick", description = "A one-minute smoke run (tiny data, model, steps and sample).")
+  boolean quick;
+
+  @Option(names = "--steps", description = "Training steps (overrides the configuration).")
+  Integer steps;
+
+  @Option(names = "--samples", description = "Images to sample for FID (default: 500, quick: 200).")
+  Integer samples;
+
+  @Option(names = "--sampling-steps", description = "DDIM steps (default: 25, quick: 10).")
+  Integer samplingSteps;
+
+  @Option(names = "--reference", description = "Test images to compare with (default: 10000, quick: 1000).")
+  Integer reference;
+
+  @Option(names = "--extractor", paramLabel = "MODEL.onnx",
+      description = "Feature extractor for FID; default: train (once, then cached) the small classifier on the dataset.")
+  Path extractor;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: out/run, quick: out/run-quick).")
+  Path out;
+
+  @Override
+  public Integer call() throws IOException, OrtException {
+    PrintWriter log = spec.commandLine().getOut();
+    Plugins plugins = main.injector().getInstance(Plugins.class);
+    ConfigReader reader = main.injector().getInstance(ConfigReader.class);
+    Path dir = out != null ? out : Path.of("out", quick ? "run-quick" : "run");
+    int nSamples = samples != null ? samples : quick ? 200 : 500;
+    int ddimSteps = samplingSteps != null ? samplingSteps : quick ? 10 : 25;
+    int nReference = reference != null ? reference : quick ? 1000 : 10000;
+
+    TrainConfig cfg = config != null ? reader.read(config, TrainConfig.class)
+        : reader.readYaml(quick ? "built-in run-quick.yaml" : "built-in run-default.yaml",
+            resource(quick ? "run-quick.yaml" : "run-default.yaml"), TrainConfig.class);
+    if (steps != null) {
+      cfg = cfg.withSteps(steps);
+    }
+    if (cfg.dataset().isEmpty()) {
+      throw new UserException((config == null ? "the configuration" : config.toString())
+          + ": dataset: missing required value (the data to train on)");
+    }
+    Files.createDirectories(dir);
+    Map<String, Double> seconds = new LinkedHashMap<>();
+
+    // 1. train
+    long t0 = System.nanoTime();
+    TrainingRun.Summary summary;
+    try (DatasetSource data = plugins.openDataset(cfg.dataset().get())) {
+      summary = TrainingRun.run(cfg, plugins, reader, data,
+          TrainingRun.Options.auto(dir.resolve("train"), false, log));
+    } catch (TrainingStoppedException e) {
+      spec.commandLine().getErr().println("error: " + e.getMessage());
+      return 3;
+    }
+    seconds.put("train", secondsSince(t0));
+
+    // 2. export
+    t0 = System.nanoTime();
+    Path model = dir.resolve("model.onnx");
+    DenoiserExport.Report export = ExportCommand.export(main, summary.lastCheckpoint(), model, true, 8,
+        dev.jdiffusion.exporter.ParityCheck.DEFAULT_TOLERANCE);
+    log.printf(Locale.ROOT, "exported %s (parity max |DJL - ORT| = %.2g)%n", model, export.maxAbsDifference());
+    seconds.put("export", secondsSince(t0));
+
+    // 3. sample
+    t0 = System.nanoTime();
+    int threads = Runtime.getRuntime().availableProcessors();
+    float[] images = SampleCommand.sample(model, new DdimSampler(ddimSteps, 0, true), nSamples, 100, 0, threads, log);
+    try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {
+      SampleCommand.write(dir.resolve("samples"), images, nSamples, d.metadata());
+    }
+    seconds.put("sample", secondsSince(t0));
+    ImageShape shape = export.metadata().imageShape();
+
+    // 4. FID against the test split
+    t0 = System.nanoTime();
+    String datasetSpec = reader.json().writeValueAsString(cfg.dataset().get());
+    Path extractorFile = extractor != null ? extractor : cachedExtractor(reader, cfg.dataset().get(), log);
+    FrechetDistance.Result fid;
+    String extractorName;
+    try (FeatureExtractor fx = OnnxFeatureExtractor.open(extractorFile, OnnxFeatureExtractor.Options.defaults())) {
+      extractorName = fx.description();
+      FeatureStatistics generated = statistics(fx, images, nSamples, shape);
+      FeatureStatistics real;
+      try (DatasetSource test = plugins.openDataset(withSplit(reader, cfg.dataset().get(), "test"))) {
+        real = referenceStatistics(fx, test, nReference);
+      }
+      fid = FrechetDistance.compute(generated, real, "samples", "test split");
+    }
+    seconds.put("fid", secondsSince(t0));
+    fid.warnings().forEach(w -> log.println("warning: " + w));
+    log.printf(Locale.ROOT, "FID %.2f (%d samples vs %d test images; extractor %s)%n", fid.fid(), nSamples,
+        Math.min(nReference, Integer.MAX_VALUE), extractorName);
+
+    // 5. report
+    lossPlot(dir.resolve("train").resolve("metrics.jsonl"), dir.resolve("loss.png"));
+    writeReport(dir, cfg, reader, summary, export, fid, extractorName, nSamples, nReference, ddimSteps, seconds,
+        datasetSpec);
+    log.printf("wrote %s%n", dir.resolve("report.md"));
+    log.flush();
+    return 0;
+  }
+
+  private static double secondsSince(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = RunCommand.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing built-in configuration " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  static DatasetConfig withSplit(ConfigReader reader, DatasetConfig dataset, String split) {
+    ObjectNode node = reader.json().valueToTree(dataset);
+    if (!node.has("split")) {
+      throw new UserException("dataset '" + node.path("name").asText() + "' has no 'split' option: FID needs"
+          + " a held-out test split; pass --extractor and score with ./diffusion fid instead");
+    }
+    node.put("split", split);
+    node.remove("subset");
+    node.remove("flip");
+    return reader.convert("dataset (" + split + " split)", node, DatasetConfig.class);
+  }
+
+  /**
+   * The classifier trained on the dataset's training split, cached by dataset so that later runs reuse
+   * it: {@code $JDIFFUSION_CACHE/extractors} or {@code ~/.cache/jdiffusion/extractors}.
+   */
+  private Path cachedExtractor(ConfigReader reader, DatasetConfig dataset, PrintWriter log) throws IOException {
+    ObjectNode node = reader.json().valueToTree(dataset);
+    String datasetName = node.path("name").asText();
+    // The extractor sees a fixed draw of the training split, whatever subset the run trains on.
+    StringBuilder spec = new StringBuilder(datasetName).append(":split=train,subset=").append(quick ? 2000 : 20000);
+    for (String key : new String[] {"dir", "padding", "size", "channels"}) {
+      JsonNode v = node.get(key);
+      if (v != null && !v.isNull()) {
+        spec.append(',').append(key).append('=').append(v.asText());
+      }
+    }
+    String name = datasetName + "-cnn-" + Integer.toHexString(spec.toString().hashCode());
+    String cacheRoot = System.getenv("JDIFFUSION_CACHE");
+    Path cache = (cacheRoot != null ? Path.of(cacheRoot) : Path.of(System.getProperty("user.home"), ".cache", "jdiffusion"))
+        .resolve("extractors");
+    Path file = cache.resolve(name + ".onnx");
+    if (Files.isRegularFile(file)) {
+      log.printf("FID extractor: %s (cached)%n", file);
+      return file;
+    }
+    log.printf("training the FID extractor on %s (once; cached in %s)%n", spec, file);
+    ExtractorCommand.Result r = ExtractorCommand.train(main, spec.toString(), quick ? 1 : 2, 128, 1e-3f, 0, name,
+        file, log);
+    log.printf(Locale.ROOT, "FID extractor test accuracy %.4f%n", r.accuracy());
+    return file;
+  }
+
+  private static FeatureStatistics statistics(FeatureExtractor fx, float[] images, int n, ImageShape shape) {
+    MomentAccumulator acc = new MomentAccumulator(fx.dimension());
+    int batch = 200;
+    for (int start = 0; start < n; start += batch) {
+      int m = Math.min(batch, n - start);
+      float[] chunk = java.util.Arrays.copyOfRange(images, start * shape.size(), (start + m) * shape.size());
+      acc.add(fx.extract(chunk, m, shape), m);
+    }
+    return acc.statistics();
+  }
+
+  private static FeatureStatistics referenceStatistics(FeatureExtractor fx, DatasetSource test, int limit) {
+    MomentAccumulator acc = new MomentAccumulator(fx.dimension());
+    BatchLoader loader = BatchLoader.builder(test).setBatchSize(200).optShuffle(false).build();
+    long seen = 0;
+    for (Iterator<Batch> it = loader.epoch(0); it.hasNext() && seen < limit; ) {
+      Batch b = it.next();
+      int m = (int) Math.min(b.size(), limit - seen);
+      acc.add(fx.extract(b.pixels(), m, b.shape()), m);
+      seen += m;
+    }
+    return acc.statistics();
+  }
+
+  /** Loss per step from {@code metrics.jsonl}, raw and as an exponential moving average. */
+  static void lossPlot(Path metrics, Path png) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<Double> steps = new ArrayList<>();
+    List<Double> losses = new ArrayList<>();
+    List<Double> smooth = new ArrayList<>();
+    double ema = Double.NaN;
+    for (String line : Files.readAllLines(metrics)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode n = json.readTree(line);
+      double loss = n.path("loss").asDouble();
+      steps.add(n.path("step").asDouble());
+      losses.add(loss);
+      ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
+      smooth.add(ema);
+    }
+    XYChart chart = new XYChartBuilder().width(800).height(450).title("Training loss (weighted, loss space)")
+        .xAxisTitle("step").yAxisTitle("loss").build();
+    chart.getStyler().setYAxisLogarithmic(true);
+    chart.addSeries("loss", steps, losses).setMarker(SeriesMarkers.NONE);
+    chart.addSeries("moving average (0.95)", steps, smooth).setMarker(SeriesMarkers.NONE);
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private void writeReport(Path dir, TrainConfig cfg, ConfigReader reader, TrainingRun.Summary summary,
+      DenoiserExport.Report export, FrechetDistance.Result fid, String extractorName, int nSamples,
+      int nReference, int ddimSteps, Map<String, Double> seconds, String datasetSpec) throws IOException {
+    StringBuilder md = new StringBuilder();
+    md.append("# jdiffusion run\n\n");
+    md.append(String.format(Locale.ROOT, "**FID %.2f** (%d DDIM-%d samples vs up to %d test images)%n%n",
+        fid.fid(), nSamples, ddimSteps, nReference));
+    md.append("Extractor: `").append(extractorName).append("`. FIDs from different extractors are not")
+        .append(" comparable; this one is not Inception-v3.\n\n");
+    fid.warnings().forEach(w -> md.append("Warning: ").append(w).append("\n\n"));
+    md.append("![samples](samples/grid.png)\n\n![loss](loss.png)\n\n");
+    md.append("## Configuration\n\n```json\n")
+        .append(reader.json().writerWithDefaultPrettyPrinter().writeValueAsString(cfg)).append("\n```\n\n");
+    md.append("## Stages\n\n| stage | seconds |\n| --- | --- |\n");
+    seconds.forEach((k, v) -> md.append(String.format(Locale.ROOT, "| %s | %.1f |%n", k, v)));
+    md.append(String.format(Locale.ROOT, "%nTrained %d steps; last checkpoint `%s`. Exported `%s` (%s weights),"
+            + " parity max |DJL - ONNX Runtime| = %.2g.%n", summary.steps(), summary.lastCheckpoint(),
+        export.file(), export.metadata().weights(), export.maxAbsDifference()));
+    md.append("\nDataset: `").append(datasetSpec).append("`\n");
+    Files.writeString(dir.resolve("report.md"), md.toString());
+  }
+}
