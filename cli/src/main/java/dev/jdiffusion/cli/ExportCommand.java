@@ -1,8 +1,6 @@
 package dev.jdiffusion.cli;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.onnxruntime.OrtException;
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.Plugins;
@@ -93,28 +91,10 @@ final class ExportCommand implements Callable<Integer> {
     try (NDManager manager = NDManager.newBaseManager()) {
       Checkpoint.Contents contents = Checkpoint.read(file, manager);
       TrainConfig config = reader.convert(file + " (resolved config)", contents.config(), TrainConfig.class);
-      UNet net = network(file, contents, manager, ema);
+      UNet net = Checkpoint.loadNetwork(file, manager, ema);
       ModelMetadata meta = DenoiserExport.metadata(plugins, reader, config, net.config(), contents.step(),
           ema ? "ema" : "raw", Main.version());
       return DenoiserExport.export(net, meta, out, parityBatch, tolerance);
     }
-  }
-
-  /** The checkpoint's network with its EMA (or raw) weights, matched by parameter name. */
-  private static UNet network(Path file, Checkpoint.Contents c, NDManager manager, boolean ema) {
-    UNet net = new UNet(c.network());
-    int ch = c.network().imageChannels();
-    int size = c.network().imageSize();
-    net.initialize(manager, DataType.FLOAT32, new Shape(1, ch, size, size), new Shape(1));
-    var params = net.getParameters();
-    if (!params.keys().equals(c.parameterNames())) {
-      throw new UserException(file + ": the checkpoint's parameters " + c.parameterNames().size()
-          + " do not match the network its config describes (" + params.size() + ")");
-    }
-    var source = ema ? c.ema() : c.weights();
-    for (int i = 0; i < params.size(); i++) {
-      params.get(i).getValue().getArray().set(source.get(i).toFloatArray());
-    }
-    return net;
   }
 }
