@@ -45,6 +45,19 @@ awk -F, 'NR > 1 {
 test -s "$out/weights.png" || fail "no plot"
 sed -n '1p;2p;500p;1001p' "$out/weights.csv"
 
+echo "== train a few steps with it (v-prediction, so its eps-space weight is converted)"
+cat > "$work/train.yaml" <<'YAML'
+schedule: {name: cosine, timesteps: 1000}
+parameterization: {name: v}
+weighter: {name: acme-sigmoid, bias: 2}
+dataset: {name: synthetic, count: 64, size: 16}
+model: {baseChannels: 32, channelMultipliers: [1, 2], resBlocks: 1, attentionResolutions: []}
+training: {steps: 6, batchSize: 8, checkpointEvery: 3}
+YAML
+./diffusion --plugins "$work/plugins" train "$work/train.yaml" --out "$work/run" | tail -3
+test -s "$work/run/checkpoints/step-00000006.ckpt" || fail "no checkpoint after training with the plugin"
+grep -Eq '"name" *: *"acme-sigmoid"' "$work/run/config.json" || fail "the resolved config does not name the plugin"
+
 echo "== \$JDIFFUSION_PLUGINS, and a broken jar beside the good one"
 JDIFFUSION_PLUGINS="$work/plugins" ./diffusion plugins | grep -q '^  acme-sigmoid ' || fail "JDIFFUSION_PLUGINS ignored"
 echo "not a zip" > "$work/plugins/broken.jar"
