@@ -1,10 +1,7 @@
 package dev.jdiffusion.sampling.sampler;
 
 import ai.onnxruntime.OrtException;
-import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.sampling.OnnxDenoiser;
-import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
 /**
@@ -35,38 +32,13 @@ public record DdimSampler(int steps, double eta, boolean clipX0) implements Samp
 
   @Override
   public float[] sample(OnnxDenoiser model, int n, long seed, IntConsumer onStep) throws OrtException {
-    ModelMetadata m = model.metadata();
-    int size = n * model.shape().size();
-    SplittableRandom random = new SplittableRandom(seed);
-    float[] x = new float[size];
-    for (int i = 0; i < size; i++) {
-      x[i] = (float) Gaussian.next(random);
-    }
-    int[] ts = SamplerMath.timesteps(m.timesteps(), steps(m.timesteps()));
-    double[] x0 = new double[size];
-    double[] eps = new double[size];
-    long[] tIn = new long[n];
-    for (int k = 0; k < ts.length; k++) {
-      int t = ts[k];
-      Arrays.fill(tIn, t);
-      float[] out = model.predict(x, tIn);
-      SamplerMath.estimates(m, t, x, out, clipX0, x0, eps);
-      double abPrev = k + 1 < ts.length ? m.alphabar()[ts[k + 1]] : 1.0;
-      double ab = m.alphabar()[t];
-      double s = k + 1 < ts.length
-          ? eta * Math.sqrt((1 - abPrev) / (1 - ab)) * Math.sqrt(1 - ab / abPrev)
-          : 0;
-      double dirCoef = Math.sqrt(Math.max(0, 1 - abPrev - s * s));
-      double rootPrev = Math.sqrt(abPrev);
-      for (int i = 0; i < size; i++) {
-        double next = rootPrev * x0[i] + dirCoef * eps[i];
-        if (s > 0) {
-          next += s * Gaussian.next(random);
-        }
-        x[i] = (float) next;
-      }
-      onStep.accept(k + 1);
-    }
-    return x;
+    return SamplerMath.run(model, n, seed, steps(model.metadata().timesteps()), clipX0, onStep,
+        (ab, abPrev, last) -> {
+          double s = last ? 0 : eta * Math.sqrt((1 - abPrev) / (1 - ab)) * Math.sqrt(1 - ab / abPrev);
+          double direction = Math.sqrt(Math.max(0, 1 - abPrev - s * s));
+          double rootPrev = Math.sqrt(abPrev);
+          return (xt, x0, eps, random) ->
+              rootPrev * x0 + direction * eps + (s > 0 ? s * Gaussian.next(random) : 0);
+        });
   }
 }

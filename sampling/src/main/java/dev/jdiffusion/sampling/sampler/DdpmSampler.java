@@ -1,10 +1,7 @@
 package dev.jdiffusion.sampling.sampler;
 
 import ai.onnxruntime.OrtException;
-import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.sampling.OnnxDenoiser;
-import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 
 /**
@@ -34,40 +31,15 @@ public record DdpmSampler(int steps, Variance variance, boolean clipX0) implemen
 
   @Override
   public float[] sample(OnnxDenoiser model, int n, long seed, IntConsumer onStep) throws OrtException {
-    ModelMetadata m = model.metadata();
-    int size = n * model.shape().size();
-    SplittableRandom random = new SplittableRandom(seed);
-    float[] x = new float[size];
-    for (int i = 0; i < size; i++) {
-      x[i] = (float) Gaussian.next(random);
-    }
-    int[] ts = SamplerMath.timesteps(m.timesteps(), steps(m.timesteps()));
-    double[] x0 = new double[size];
-    double[] eps = new double[size];
-    long[] tIn = new long[n];
-    for (int k = 0; k < ts.length; k++) {
-      int t = ts[k];
-      Arrays.fill(tIn, t);
-      float[] out = model.predict(x, tIn);
-      SamplerMath.estimates(m, t, x, out, clipX0, x0, eps);
-      boolean last = k + 1 == ts.length;
-      double ab = m.alphabar()[t];
-      double abPrev = last ? 1.0 : m.alphabar()[ts[k + 1]];
-      double alpha = ab / abPrev;
-      double beta = 1 - alpha;
-      double cX0 = Math.sqrt(abPrev) * beta / (1 - ab);
-      double cXt = Math.sqrt(alpha) * (1 - abPrev) / (1 - ab);
-      double std = last ? 0
-          : Math.sqrt(variance == Variance.POSTERIOR ? beta * (1 - abPrev) / (1 - ab) : beta);
-      for (int i = 0; i < size; i++) {
-        double next = cX0 * x0[i] + cXt * x[i];
-        if (std > 0) {
-          next += std * Gaussian.next(random);
-        }
-        x[i] = (float) next;
-      }
-      onStep.accept(k + 1);
-    }
-    return x;
+    return SamplerMath.run(model, n, seed, steps(model.metadata().timesteps()), clipX0, onStep,
+        (ab, abPrev, last) -> {
+          double alpha = ab / abPrev;
+          double beta = 1 - alpha;
+          double cX0 = Math.sqrt(abPrev) * beta / (1 - ab);
+          double cXt = Math.sqrt(alpha) * (1 - abPrev) / (1 - ab);
+          double std = last ? 0
+              : Math.sqrt(variance == Variance.POSTERIOR ? beta * (1 - abPrev) / (1 - ab) : beta);
+          return (xt, x0, eps, random) -> cX0 * x0 + cXt * xt + (std > 0 ? std * Gaussian.next(random) : 0);
+        });
   }
 }

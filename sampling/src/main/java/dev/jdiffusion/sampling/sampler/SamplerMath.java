@@ -1,10 +1,25 @@
 package dev.jdiffusion.sampling.sampler;
 
+import ai.onnxruntime.OrtException;
 import dev.jdiffusion.core.model.ModelMetadata;
+import dev.jdiffusion.sampling.OnnxDenoiser;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 
-/** Pieces shared by the samplers: the timestep sequence and the x0/eps estimates from metadata. */
+/** What the samplers share: the timestep sequence, the x0/eps estimates from metadata, and the loop. */
 final class SamplerMath {
   private SamplerMath() {}
+
+  /** One step's update of one value: {@code x_prev} from {@code x_t} and the estimates. */
+  interface Update {
+    double next(double xt, double x0, double eps, SplittableRandom random);
+  }
+
+  /** The update for the step from {@code t} to {@code tPrev}; {@code abPrev} is 1 after the last step. */
+  interface Step {
+    Update at(double ab, double abPrev, boolean last);
+  }
 
   /**
    * {@code steps} timesteps, descending from T-1 to {@code round(T/steps) - 1} ("trailing" spacing, Lin et al.
@@ -19,6 +34,38 @@ final class SamplerMath {
       ts[k] = (int) Math.round(total - (double) k * total / steps) - 1;
     }
     return ts;
+  }
+
+  /**
+   * Draws {@code n} images: starts from standard normal noise, and at each of the {@code steps}
+   * timesteps evaluates the network once, forms the x0 and eps estimates, and applies {@code step}.
+   */
+  static float[] run(OnnxDenoiser model, int n, long seed, int steps, boolean clip, IntConsumer onStep, Step step)
+      throws OrtException {
+    ModelMetadata m = model.metadata();
+    int size = n * model.shape().size();
+    SplittableRandom random = new SplittableRandom(seed);
+    float[] x = new float[size];
+    for (int i = 0; i < size; i++) {
+      x[i] = (float) Gaussian.next(random);
+    }
+    int[] ts = timesteps(m.timesteps(), steps);
+    double[] x0 = new double[size];
+    double[] eps = new double[size];
+    long[] tIn = new long[n];
+    for (int k = 0; k < ts.length; k++) {
+      int t = ts[k];
+      Arrays.fill(tIn, t);
+      float[] out = model.predict(x, tIn);
+      estimates(m, t, x, out, clip, x0, eps);
+      boolean last = k + 1 == ts.length;
+      Update update = step.at(m.alphabar()[t], last ? 1.0 : m.alphabar()[ts[k + 1]], last);
+      for (int i = 0; i < size; i++) {
+        x[i] = (float) update.next(x[i], x0[i], eps[i], random);
+      }
+      onStep.accept(k + 1);
+    }
+    return x;
   }
 
   /**
