@@ -8,7 +8,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
     name = "bench",
     description = "Benchmarks that print one JSON line each (see docs/benchmarks.md).",
-    subcommands = {BenchTrainCommand.class})
+    subcommands = {BenchTrainCommand.class, BenchSampleCommand.class})
 final class BenchCommand implements Runnable {
   @ParentCommand Main main;
 

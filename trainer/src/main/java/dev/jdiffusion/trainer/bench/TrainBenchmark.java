@@ -121,7 +121,7 @@ public final class TrainBenchmark {
   }
 
   /** {@code VmHWM} of /proc/self/status in bytes, or -1 on systems without it. */
-  static long peakRss() {
+  public static long peakRss() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
         if (line.startsWith("VmHWM:")) {
