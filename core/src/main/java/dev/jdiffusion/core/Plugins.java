@@ -74,7 +74,16 @@ public final class Plugins {
     } catch (IllegalArgumentException e) {
       throw new PluginException("schedule '" + id + "': " + e.getMessage(), e);
     }
-    return spec.zeroTerminalSnr() ? ZeroTerminalSnr.rescale(table) : table;
+    if (!spec.zeroTerminalSnr()) {
+      return table;
+    }
+    try {
+      return ZeroTerminalSnr.rescale(table);
+    } catch (IllegalArgumentException e) {
+      throw new PluginException("schedule '" + id + "' cannot be rescaled to zero terminal SNR (zeroTerminalSnr:"
+          + " true): its alphabar reaches 0 in double precision before the last timestep (" + e.getMessage() + ")",
+          e);
+    }
   }
 
   public Weighter weighter(WeighterConfig config) {

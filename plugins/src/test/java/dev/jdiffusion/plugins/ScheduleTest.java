@@ -73,4 +73,14 @@ class ScheduleTest {
       assertThat(s.alphabar(n - 1)).isCloseTo(expected[n - 1], within(1e-12 + 1e-9 * expected[n - 1]));
     }
   }
+
+  /** A schedule whose alphabar underflows before its last step cannot be rescaled; the error says why. */
+  @org.junit.jupiter.api.Test
+  void rescalingAnUnderflowingScheduleIsRefusedClearly() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Fixtures.schedule("linear:betaEnd=1,zeroTerminalSnr=true"))
+        .isInstanceOf(dev.jdiffusion.core.PluginException.class)
+        .hasMessageStartingWith("schedule 'linear' cannot be rescaled to zero terminal SNR (zeroTerminalSnr: true):"
+            + " its alphabar reaches 0 in double precision before the last timestep (alphabar[");
+  }
 }
