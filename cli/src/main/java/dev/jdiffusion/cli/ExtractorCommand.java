@@ -77,12 +77,26 @@ final class ExtractorCommand implements Callable<Integer> {
       long total = (long) epochs * (train.size() / batch);
       ClassifierTraining.Result r;
       try (Progress p = Progress.start("training the FID classifier", total, log)) {
-        r = ClassifierTraining.train(manager, train, test, 10, epochs, batch, lr, seed, k -> p.stepTo(k, null));
+        r = ClassifierTraining.train(manager, train, test, classes(train, dataset), epochs, batch, lr, seed,
+            k -> p.stepTo(k, null));
       }
       var meta = ClassifierExporter.metadata(r.network(), name, dataset, r.testAccuracy());
       OnnxGraphBuilder.write(ClassifierExporter.export(r.network(), meta, Main.version()), out);
       return new Result(r.testAccuracy(), r.steps(), (System.nanoTime() - start) / 1e9);
     }
+  }
+
+  /** One more than the largest label; the dataset must be labelled. */
+  private static int classes(DatasetSource data, String dataset) {
+    int max = -1;
+    for (int i = 0; i < data.size(); i++) {
+      max = Math.max(max, data.label(i));
+    }
+    if (max < 1) {
+      throw new UserException("--dataset " + dataset + ": the classifier needs a labelled dataset with at least"
+          + " 2 classes, found " + (max < 0 ? "no labels" : "one class"));
+    }
+    return max + 1;
   }
 
   private static DatasetConfig split(ConfigReader reader, String spec, String split) {

@@ -145,6 +145,7 @@ final class RunCommand implements Callable<Integer> {
     Path extractorFile = extractor != null ? extractor : cachedExtractor(reader, cfg.dataset().get(), log);
     FrechetDistance.Result fid;
     String extractorName;
+    long referenceCount;
     try (FeatureExtractor fx = OnnxFeatureExtractor.open(extractorFile, OnnxFeatureExtractor.Options.defaults())) {
       extractorName = fx.description();
       FeatureStatistics generated = statistics(fx, images, nSamples, shape);
@@ -152,17 +153,18 @@ final class RunCommand implements Callable<Integer> {
       try (DatasetSource test = plugins.openDataset(withSplit(reader, cfg.dataset().get(), "test"))) {
         real = referenceStatistics(fx, test, nReference);
       }
+      referenceCount = real.count().orElse(0);
       fid = FrechetDistance.compute(generated, real, "samples", "test split");
     }
     seconds.put("fid", secondsSince(t0));
     fid.warnings().forEach(w -> log.println("warning: " + w));
     log.printf(Locale.ROOT, "FID %.2f (%d samples vs %d test images; extractor %s)%n", fid.fid(), nSamples,
-        Math.min(nReference, Integer.MAX_VALUE), extractorName);
+        referenceCount, extractorName);
 
     // 5. report
     lossPlot(dir.resolve("train").resolve("metrics.jsonl"), dir.resolve("loss.png"));
-    writeReport(dir, cfg, reader, summary, export, fid, extractorName, nSamples, nReference, ddimSteps, seconds,
-        datasetSpec);
+    writeReport(dir, cfg, reader, summary, export, fid, extractorName, nSamples, referenceCount, ddimSteps,
+        seconds, datasetSpec);
     log.printf("wrote %s%n", dir.resolve("report.md"));
     log.flush();
     return 0;
@@ -269,6 +271,8 @@ final class RunCommand implements Callable<Integer> {
     XYChart chart = new XYChartBuilder().width(800).height(450).title("Training loss (weighted, loss space)")
         .xAxisTitle("step").yAxisTitle("loss").build();
     chart.getStyler().setYAxisLogarithmic(true);
+    chart.getStyler().setXAxisTickMarkSpacingHint(90);
+    chart.getStyler().setXAxisDecimalPattern("#");
     chart.addSeries("loss", steps, losses).setMarker(SeriesMarkers.NONE);
     chart.addSeries("moving average (0.95)", steps, smooth).setMarker(SeriesMarkers.NONE);
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
@@ -276,10 +280,10 @@ final class RunCommand implements Callable<Integer> {
 
   private void writeReport(Path dir, TrainConfig cfg, ConfigReader reader, TrainingRun.Summary summary,
       DenoiserExport.Report export, FrechetDistance.Result fid, String extractorName, int nSamples,
-      int nReference, int ddimSteps, Map<String, Double> seconds, String datasetSpec) throws IOException {
+      long nReference, int ddimSteps, Map<String, Double> seconds, String datasetSpec) throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("# jdiffusion run\n\n");
-    md.append(String.format(Locale.ROOT, "**FID %.2f** (%d DDIM-%d samples vs up to %d test images)%n%n",
+    md.append(String.format(Locale.ROOT, "**FID %.2f** (%d DDIM-%d samples vs %d test images)%n%n",
         fid.fid(), nSamples, ddimSteps, nReference));
     md.append("Extractor: `").append(extractorName).append("`. FIDs from different extractors are not")
         .append(" comparable; this one is not Inception-v3.\n\n");
