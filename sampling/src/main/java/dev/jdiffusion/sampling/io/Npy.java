@@ -1,15 +1,14 @@
 package dev.jdiffusion.sampling.io;
 
+import dev.jdiffusion.core.io.AtomicFiles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,7 +35,7 @@ public final class Npy {
 
   /** Writes one array as {@code .npy} (version 1.0; 2.0 only for a header too long for 1.0), atomically. */
   public static void write(Path file, NpyArray array) throws IOException {
-    atomically(file, out -> out.write(encode(array)));
+    AtomicFiles.write(file, out -> out.write(encode(array)));
   }
 
   /** Reads one {@code .npy} file. */
@@ -46,7 +45,7 @@ public final class Npy {
 
   /** Writes named arrays as an {@code .npz} (a zip of {@code name.npy} entries, deflated), atomically. */
   public static void writeNpz(Path file, Map<String, NpyArray> arrays) throws IOException {
-    atomically(file, out -> {
+    AtomicFiles.write(file, out -> {
       try (ZipOutputStream zip = new ZipOutputStream(out)) {
         for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
           zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
@@ -125,24 +124,6 @@ public final class Npy {
       data[i] = width == 4 ? b.getFloat() : b.getDouble();
     }
     return new NpyArray(h.shape(), data, h.dtype());
-  }
-
-  private interface Body {
-    void write(OutputStream out) throws IOException;
-  }
-
-  private static void atomically(Path file, Body body) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-    try {
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        body.write(out);
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 
   /** For tests and tools: the bytes of an array as {@code .npy}. */
