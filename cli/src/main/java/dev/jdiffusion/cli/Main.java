@@ -28,6 +28,7 @@ import picocli.CommandLine.ScopeType;
       FidCommand.class,
       ExportCommand.class,
       RunCommand.class,
+      CompareCommand.class,
       ExtractorCommand.class,
     })
 public final class Main implements Runnable {

@@ -142,16 +142,16 @@ final class RunCommand implements Callable<Integer> {
     // 4. FID against the test split
     t0 = System.nanoTime();
     String datasetSpec = reader.json().writeValueAsString(cfg.dataset().get());
-    Path extractorFile = extractor != null ? extractor : cachedExtractor(reader, cfg.dataset().get(), log);
+    Path extractorFile = extractor != null ? extractor : FidScoring.cachedExtractor(main, reader, cfg.dataset().get(), quick, log);
     FrechetDistance.Result fid;
     String extractorName;
     long referenceCount;
     try (FeatureExtractor fx = OnnxFeatureExtractor.open(extractorFile, OnnxFeatureExtractor.Options.defaults())) {
       extractorName = fx.description();
-      FeatureStatistics generated = statistics(fx, images, nSamples, shape);
+      FeatureStatistics generated = FidScoring.statistics(fx, images, nSamples, shape);
       FeatureStatistics real;
       try (DatasetSource test = plugins.openDataset(withSplit(reader, cfg.dataset().get(), "test"))) {
-        real = referenceStatistics(fx, test, nReference);
+        real = FidScoring.referenceStatistics(fx, test, nReference);
       }
       referenceCount = real.count().orElse(0);
       fid = FrechetDistance.compute(generated, real, "samples", "test split");
@@ -193,61 +193,6 @@ final class RunCommand implements Callable<Integer> {
     node.remove("subset");
     node.remove("flip");
     return reader.convert("dataset (" + split + " split)", node, DatasetConfig.class);
-  }
-
-  /**
-   * The classifier trained on the dataset's training split, cached by dataset so that later runs reuse
-   * it: {@code $JDIFFUSION_CACHE/extractors} or {@code ~/.cache/jdiffusion/extractors}.
-   */
-  private Path cachedExtractor(ConfigReader reader, DatasetConfig dataset, PrintWriter log) throws IOException {
-    ObjectNode node = reader.json().valueToTree(dataset);
-    String datasetName = node.path("name").asText();
-    // The extractor sees a fixed draw of the training split, whatever subset the run trains on.
-    StringBuilder spec = new StringBuilder(datasetName).append(":split=train,subset=").append(quick ? 2000 : 20000);
-    for (String key : new String[] {"dir", "padding", "size", "channels"}) {
-      JsonNode v = node.get(key);
-      if (v != null && !v.isNull()) {
-        spec.append(',').append(key).append('=').append(v.asText());
-      }
-    }
-    String name = datasetName + "-cnn-" + Integer.toHexString(spec.toString().hashCode());
-    String cacheRoot = System.getenv("JDIFFUSION_CACHE");
-    Path cache = (cacheRoot != null ? Path.of(cacheRoot) : Path.of(System.getProperty("user.home"), ".cache", "jdiffusion"))
-        .resolve("extractors");
-    Path file = cache.resolve(name + ".onnx");
-    if (Files.isRegularFile(file)) {
-      log.printf("FID extractor: %s (cached)%n", file);
-      return file;
-    }
-    log.printf("training the FID extractor on %s (once; cached in %s)%n", spec, file);
-    ExtractorCommand.Result r = ExtractorCommand.train(main, spec.toString(), quick ? 1 : 2, 128, 1e-3f, 0, name,
-        file, log);
-    log.printf(Locale.ROOT, "FID extractor test accuracy %.4f%n", r.accuracy());
-    return file;
-  }
-
-  private static FeatureStatistics statistics(FeatureExtractor fx, float[] images, int n, ImageShape shape) {
-    MomentAccumulator acc = new MomentAccumulator(fx.dimension());
-    int batch = 200;
-    for (int start = 0; start < n; start += batch) {
-      int m = Math.min(batch, n - start);
-      float[] chunk = java.util.Arrays.copyOfRange(images, start * shape.size(), (start + m) * shape.size());
-      acc.add(fx.extract(chunk, m, shape), m);
-    }
-    return acc.statistics();
-  }
-
-  private static FeatureStatistics referenceStatistics(FeatureExtractor fx, DatasetSource test, int limit) {
-    MomentAccumulator acc = new MomentAccumulator(fx.dimension());
-    BatchLoader loader = BatchLoader.builder(test).setBatchSize(200).optShuffle(false).build();
-    long seen = 0;
-    for (Iterator<Batch> it = loader.epoch(0); it.hasNext() && seen < limit; ) {
-      Batch b = it.next();
-      int m = (int) Math.min(b.size(), limit - seen);
-      acc.add(fx.extract(b.pixels(), m, b.shape()), m);
-      seen += m;
-    }
-    return acc.statistics();
   }
 
   /** Loss per step from {@code metrics.jsonl}, raw and as an exponential moving average. */

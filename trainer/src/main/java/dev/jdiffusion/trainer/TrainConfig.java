@@ -179,6 +179,12 @@ public record TrainConfig(
       }
     }
 
+    /** The same settings with another seed and checkpoint cadence (one run of a comparison). */
+    public Training withSeedAndCheckpoints(long newSeed, int every, int keep) {
+      return new Training(steps, batchSize, lr, warmupSteps, beta1, beta2, adamEpsilon, weightDecay, gradClip,
+          emaDecay, emaWarmup, every, keep, newSeed, logEvery, device);
+    }
+
     private static double halfOpen01(String name, double v) {
       if (!(v >= 0 && v < 1)) {
         throw new InvalidParameterException(name, v, "in [0, 1)");

@@ -126,4 +126,30 @@ public final class ComparisonStats {
     }
     return OptionalDouble.empty();
   }
+
+  /**
+   * The seed-to-seed noise of one (schedule, weighter): the mean of |FID(seed i) - FID(seed j)| over every
+   * pair of seeds and over the intermediate checkpoints (all but the last, or the only one); empty with
+   * fewer than two seeds. Two weighters that do not differ at all still show a mean gap of about this
+   * size divided by sqrt(seeds) between their seed means.
+   */
+  public static OptionalDouble meanSeedGap(List<Trajectory> runs, String schedule, String weighter) {
+    List<Trajectory> g = runs.stream()
+        .filter(r -> r.schedule().equals(schedule) && r.weighter().equals(weighter)).toList();
+    if (g.size() < 2) {
+      return OptionalDouble.empty();
+    }
+    int k = g.get(0).steps().length == 1 ? 1 : g.get(0).steps().length - 1;
+    double s = 0;
+    int pairs = 0;
+    for (int a = 0; a < g.size(); a++) {
+      for (int b = a + 1; b < g.size(); b++) {
+        for (int i = 0; i < k; i++) {
+          s += Math.abs(g.get(a).fid()[i] - g.get(b).fid()[i]);
+        }
+        pairs++;
+      }
+    }
+    return OptionalDouble.of(s / (pairs * k));
+  }
 }

@@ -61,4 +61,18 @@ class ComparisonStatsTest {
   static MeanTrajectory mean(String w, double... fid) {
     return ComparisonStats.average(List.of(new Trajectory("cosine", w, 0, STEPS, fid))).get(0);
   }
+
+  @Test
+  void seedGapAveragesEveryPairOverTheIntermediateCheckpoints() {
+    List<Trajectory> runs = List.of(
+        new Trajectory("cosine", "uniform", 0, new long[] {1, 2, 3}, new double[] {10, 4, 1}),
+        new Trajectory("cosine", "uniform", 1, new long[] {1, 2, 3}, new double[] {12, 6, 2}),
+        new Trajectory("cosine", "uniform", 2, new long[] {1, 2, 3}, new double[] {13, 4, 0}),
+        new Trajectory("cosine", "min-snr", 0, new long[] {1, 2, 3}, new double[] {9, 5, 1}),
+        new Trajectory("linear", "uniform", 0, new long[] {1, 2, 3}, new double[] {50, 50, 50}));
+    // pairs (0,1): 2 + 2, (0,2): 3 + 0, (1,2): 1 + 2; the last checkpoint is not intermediate: 10 / 6
+    assertThat(ComparisonStats.meanSeedGap(runs, "cosine", "uniform").getAsDouble()).isCloseTo(10.0 / 6, within(1e-12));
+    assertThat(ComparisonStats.meanSeedGap(runs, "cosine", "min-snr")).isEmpty();
+    assertThat(ComparisonStats.meanSeedGap(runs, "linear", "uniform")).isEmpty();
+  }
 }

@@ -78,7 +78,8 @@ public final class ClassifierTraining {
 
   /** Fraction of {@code data} whose arg-max logit is the label. */
   public static double accuracy(NDManager manager, FeatureClassifier net, DatasetSource data, int batchSize) {
-    BatchLoader loader = BatchLoader.builder(data).setBatchSize(batchSize).optShuffle(false).build();
+    BatchLoader loader = BatchLoader.builder(data).setBatchSize(batchSize).optShuffle(false).optDropLast(false)
+        .build();
     long correct = 0;
     long total = 0;
     ParameterStore ps = new ParameterStore(manager, false);

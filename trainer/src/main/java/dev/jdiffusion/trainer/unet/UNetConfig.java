@@ -44,6 +44,12 @@ public record UNetConfig(
               + " min(32, channels) groups (got width " + c + ")");
     }
     check(resBlocks >= 1, "resBlocks", resBlocks, ">= 1");
+    for (int w : decoderInputWidths(baseChannels, channelMultipliers, resBlocks)) {
+      check(w <= 32 || w % 32 == 0, "channelMultipliers", channelMultipliers,
+          "such that every width the decoder concatenates (its width plus a skip's) is <= 32 or a multiple of"
+              + " 32, for GroupNorm's min(32, channels) groups (got " + w + " with baseChannels = " + baseChannels
+              + "; a baseChannels of 32 or more avoids this)");
+    }
     int levels = channelMultipliers.size();
     check(imageSize >= 1 && imageSize % (1 << (levels - 1)) == 0, "imageSize", imageSize,
         "a multiple of 2^(levels - 1) = " + (1 << (levels - 1)));
@@ -55,6 +61,35 @@ public record UNetConfig(
       throw new IllegalArgumentException(
           "model." + field + " = " + value + " is not allowed: must be " + allowed);
     }
+  }
+
+  /**
+   * The input widths of the decoder's residual blocks, in the order {@link UNet} builds them: the running
+   * width plus the width of the skip it concatenates (skips are pushed on the way down and popped on the
+   * way up).
+   */
+  static List<Integer> decoderInputWidths(int base, List<Integer> multipliers, int resBlocks) {
+    java.util.Deque<Integer> skips = new java.util.ArrayDeque<>();
+    skips.push(base);
+    int ch = base;
+    int levels = multipliers.size();
+    for (int level = 0; level < levels; level++) {
+      for (int i = 0; i < resBlocks; i++) {
+        ch = base * multipliers.get(level);
+        skips.push(ch);
+      }
+      if (level != levels - 1) {
+        skips.push(ch);
+      }
+    }
+    List<Integer> widths = new java.util.ArrayList<>();
+    for (int level = levels - 1; level >= 0; level--) {
+      for (int i = 0; i <= resBlocks; i++) {
+        widths.add(ch + skips.pop());
+        ch = base * multipliers.get(level);
+      }
+    }
+    return widths;
   }
 
   /** Width of the timestep MLP: {@code 4 * baseChannels}. */

@@ -103,6 +103,28 @@ class UNetTest {
         .hasMessageContaining("model.channelMultipliers");
     assertThatThrownBy(() -> UNetConfig.preset("unet-xl", 1, 32))
         .hasMessageContaining("model.preset = unet-xl").hasMessageContaining("unet-xs");
+    // Every width is fine, but the decoder concatenates 32 + 16 = 48 channels, which 32 groups do not divide.
+    assertThatThrownBy(() -> new UNetConfig(1, 28, 16, List.of(1, 2), 1, List.of(), 0))
+        .hasMessageContaining("model.channelMultipliers").hasMessageContaining("got 48");
+  }
+
+  @Test
+  void decoderInputWidthsAreTheWidthsTheNetworkNormalizes() {
+    // By hand for base 32, (1, 2), 1 block: down pushes 32 (conv_in), 32 (res), 32 (downsample), 64 (res);
+    // up at level 1: 64 + 64, 64 + 32; at level 0: 64 + 32, 32 + 32.
+    assertThat(UNetConfig.decoderInputWidths(32, List.of(1, 2), 1)).containsExactly(128, 96, 96, 64);
+    // Every configuration the constructor accepts builds (the widths it checks are the ones GroupNorm gets).
+    for (int base : new int[] {8, 16, 32, 64}) {
+      for (List<Integer> mult : List.of(List.of(1, 2), List.of(1, 2, 2), List.of(1, 1, 2, 4))) {
+        UNetConfig cfg;
+        try {
+          cfg = new UNetConfig(1, 32, base, mult, 1, List.of(), 0);
+        } catch (IllegalArgumentException e) {
+          continue;
+        }
+        new UNet(cfg);
+      }
+    }
   }
 
   static UNet initialized(NDManager manager, UNetConfig cfg, int batch) {
