@@ -2,6 +2,7 @@ package dev.jdiffusion.trainer.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
@@ -9,19 +10,22 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * Group normalization (Wu &amp; He 2018, "Group Normalization", eq. 1-3) composed from elementary
- * tensor operations, because DJL 0.35 has no GroupNorm block and no {@code var()}.
+ * Group normalization (Wu &amp; He 2018, "Group Normalization", eq. 1-3). DJL 0.35 has no GroupNorm block
+ * and does not expose libtorch's {@code group_norm}, so the normalization runs through the engine's batch
+ * norm on a grouped view, the way PyTorch itself first implemented group norm:
  *
- * <p>Op order of {@link #forward} for input {@code x} of shape {@code (B, C, H, W)} with {@code G} groups:
+ * <p>{@link #forward} for input {@code x} of shape {@code (B, C, H, W)} with {@code G} groups:
  * <ol>
- *   <li>{@code g = reshape(x, (B, G, C/G*H*W))}
- *   <li>{@code mu = mean(g, axis 2, keepdims)}
- *   <li>{@code d = g - mu}
- *   <li>{@code var = mean(d * d, axis 2, keepdims)} (biased, as in PyTorch's GroupNorm)
- *   <li>{@code n = d / sqrt(var + eps)} with {@code eps = 1e-5} as a constant tensor
+ *   <li>{@code g = reshape(x, (1, B*G, C/G*H*W))}: every (sample, group) becomes one batch-norm channel
+ *   <li>{@code n = batch_norm(g)} in training mode (batch statistics: per-row mean and biased variance,
+ *       as in PyTorch's GroupNorm, {@code eps = 1e-5}); weight 1 and bias 0, throw-away running
+ *       statistics
  *   <li>{@code y = reshape(n, (B, C, H, W)) * gamma(1, C, 1, 1) + beta(1, C, 1, 1)}
  * </ol>
- * Parameters: {@code gamma} (shape {@code (C)}, ones) and {@code beta} (shape {@code (C)}, zeros).
+ * Three kernels forward and three backward instead of about ten each for the same formula composed from
+ * reshape/mean/sub/mul/sqrt/div. Parameters: {@code gamma} (shape {@code (C)}, ones) and {@code beta}
+ * (shape {@code (C)}, zeros). The function does not depend on the training flag: group norm has no
+ * running statistics.
  */
 public final class GroupNorm extends AbstractBlock {
   /** The epsilon PyTorch's {@code nn.GroupNorm} uses by default. */
@@ -73,13 +77,35 @@ public final class GroupNorm extends AbstractBlock {
     Shape s = x.getShape();
     long batch = s.get(0);
     long c = s.get(1);
-    NDArray grouped = x.reshape(batch, groups, -1);
-    NDArray mean = grouped.mean(new int[] {2}, true);
-    NDArray d = grouped.sub(mean);
-    NDArray var = d.mul(d).mean(new int[] {2}, true);
-    NDArray normed = d.div(var.add(Ops.constant(x, EPSILON)).sqrt()).reshape(s);
+    long rows = batch * groups;
+    if (s.size() / rows < 2) {
+      // batch norm in training mode refuses a single value per channel; the normalized value is 0
+      return normalizedByComposedOps(x, groups).mul(Ops.reshapeParameter(gamma, x, 1, c, 1, 1))
+          .add(Ops.reshapeParameter(beta, x, 1, c, 1, 1));
+    }
+    NDManager manager = x.getManager();
+    Shape perRow = new Shape(rows);
+    NDArray ones = manager.ones(perRow, x.getDataType(), x.getDevice());
+    NDArray zeros = manager.zeros(perRow, x.getDataType(), x.getDevice());
+    // the engine updates the running statistics in place in training mode: give it arrays of its own
+    NDArray runningMean = manager.zeros(perRow, x.getDataType(), x.getDevice());
+    NDArray runningVar = manager.ones(perRow, x.getDataType(), x.getDevice());
+    NDArray grouped = x.reshape(1, rows, -1);
+    NDArray normed = grouped.getNDArrayInternal()
+        .batchNorm(grouped, runningMean, runningVar, ones, zeros, 1, 1f, EPSILON, true)
+        .singletonOrThrow()
+        .reshape(s);
     return normed.mul(Ops.reshapeParameter(gamma, x, 1, c, 1, 1))
         .add(Ops.reshapeParameter(beta, x, 1, c, 1, 1));
+  }
+
+  /** {@code (x - mean) / sqrt(var + eps)} per (sample, group) from elementary ops (the tiny-group path). */
+  private static NDArray normalizedByComposedOps(NDArray x, int groups) {
+    Shape s = x.getShape();
+    NDArray grouped = x.reshape(s.get(0), groups, -1);
+    NDArray d = grouped.sub(grouped.mean(new int[] {2}, true));
+    NDArray var = d.mul(d).mean(new int[] {2}, true);
+    return d.div(var.add(Ops.constant(x, EPSILON)).sqrt()).reshape(s);
   }
 
   @Override
