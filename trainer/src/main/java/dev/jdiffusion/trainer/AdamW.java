@@ -48,28 +48,36 @@ public final class AdamW implements AutoCloseable {
   }
 
   /**
-   * One update of every parameter. Temporaries are freed by the caller's {@code NDScope}.
+   * One update of every parameter, then its gradient set to zero.
    *
+   * <p>Each tensor is updated by one call into the engine ({@code adamUpdate} of DJL's PyTorch engine, in
+   * AdamW mode: {@code p -= lr wd p; m, v as above; p -= lrHat m / (sqrt(v) + epsHat)}), with
+   * {@code lrHat = lr sqrt(1 - beta2^k) / (1 - beta1^k)} and {@code epsHat = eps sqrt(1 - beta2^k)}, which
+   * is the formula of the class comment rearranged (divide numerator and denominator by
+   * {@code sqrt(1 - beta2^k)}). One native call instead of about a dozen Java-dispatched tensor operations
+   * per parameter tensor.
+   *
+   * @param gradients the gradient of each parameter (normally {@code parameter.getGradient()}); the
+   *     parameters' own gradients are set to zero afterwards
    * @param gradientScale multiplies every gradient first (gradient clipping)
    */
   public void update(List<NDArray> parameters, List<NDArray> gradients, double lr, double gradientScale) {
     updates++;
-    double bc1 = 1 - Math.pow(beta1, updates);
-    double bc2 = 1 - Math.pow(beta2, updates);
-    double stepSize = lr / bc1;
-    double sqrtBc2 = Math.sqrt(bc2);
+    // The engine takes the betas as float32 and forms 1 - beta in float32 (exactly, for betas in
+    // [0.5, 1)): the moments are averages with weights of the float32 betas (0.999f = 0.99900001287...).
+    // Bias corrections with the same float32 betas keep m / bc1 and v / bc2 normalized averages.
+    float b1 = (float) beta1;
+    float b2 = (float) beta2;
+    double bc1 = 1 - Math.pow(b1, updates);
+    double sqrtBc2 = Math.sqrt(1 - Math.pow(b2, updates));
+    float lrHat = (float) (lr * sqrtBc2 / bc1);
+    float epsHat = (float) (epsilon * sqrtBc2);
     for (int i = 0; i < parameters.size(); i++) {
       NDArray p = parameters.get(i);
-      NDArray g = gradientScale == 1 ? gradients.get(i) : gradients.get(i).mul(gradientScale);
-      NDArray m = means.get(i);
-      NDArray v = variances.get(i);
-      if (weightDecay != 0) {
-        p.muli(1 - lr * weightDecay);
-      }
-      m.muli(beta1).addi(g.mul(1 - beta1));
-      v.muli(beta2).addi(g.mul(g).muli(1 - beta2));
-      NDArray denom = v.sqrt().divi(sqrtBc2).addi(epsilon);
-      p.subi(m.div(denom).muli(stepSize));
+      // the engine clips each gradient element at clipGrad unless it is negative: off here
+      p.getNDArrayInternal().adamUpdate(new NDList(p, gradients.get(i), means.get(i), variances.get(i)),
+          new NDList(p), (float) lr, lrHat, (float) weightDecay, (float) gradientScale, -1f, b1, b2, epsHat,
+          false, true);
     }
   }
 

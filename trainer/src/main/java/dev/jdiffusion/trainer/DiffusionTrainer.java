@@ -184,11 +184,8 @@ public final class DiffusionTrainer implements AutoCloseable {
         }
         double clip = options.gradClip();
         double scale = clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1.0;
-        optimizer.update(parameters, grads, lr, scale);
+        optimizer.update(parameters, grads, lr, scale); // also sets the gradients to zero
         ema.update(parameters);
-        for (NDArray g : grads) {
-          g.subi(g);
-        }
       }
       step++;
       return new StepResult(step, loss, meanWeight, lr, gradNorm);
