@@ -22,6 +22,8 @@ import ai.djl.util.PairList;
  *       statistics
  *   <li>{@code y = reshape(n, (B, C, H, W)) * gamma(1, C, 1, 1) + beta(1, C, 1, 1)}
  * </ol>
+ * With one channel per group ({@code C = G}) the affine map is batch norm's own weight and bias instead,
+ * {@code gamma} and {@code beta} tiled {@code B} times, so that step runs inside the batch-norm kernel.
  * Three kernels forward and three backward instead of about ten each for the same formula composed from
  * reshape/mean/sub/mul/sqrt/div. Parameters: {@code gamma} (shape {@code (C)}, ones) and {@code beta}
  * (shape {@code (C)}, zeros). The function does not depend on the training flag: group norm has no
@@ -85,12 +87,24 @@ public final class GroupNorm extends AbstractBlock {
     }
     NDManager manager = x.getManager();
     Shape perRow = new Shape(rows);
-    NDArray ones = manager.ones(perRow, x.getDataType(), x.getDevice());
-    NDArray zeros = manager.zeros(perRow, x.getDataType(), x.getDevice());
     // the engine updates the running statistics in place in training mode: give it arrays of its own
     NDArray runningMean = manager.zeros(perRow, x.getDataType(), x.getDevice());
     NDArray runningVar = manager.ones(perRow, x.getDataType(), x.getDevice());
     NDArray grouped = x.reshape(1, rows, -1);
+    if (c == groups) {
+      // one channel per group: the per-channel affine map is batch norm's own per-row weight and bias
+      // (row b*G + g is channel g of sample b), so it runs inside the same kernel
+      NDArray weight = gamma.tile(batch);
+      NDArray bias = beta.tile(batch);
+      weight.attach(manager);
+      bias.attach(manager);
+      return grouped.getNDArrayInternal()
+          .batchNorm(grouped, runningMean, runningVar, weight, bias, 1, 1f, EPSILON, true)
+          .singletonOrThrow()
+          .reshape(s);
+    }
+    NDArray ones = manager.ones(perRow, x.getDataType(), x.getDevice());
+    NDArray zeros = manager.zeros(perRow, x.getDataType(), x.getDevice());
     NDArray normed = grouped.getNDArrayInternal()
         .batchNorm(grouped, runningMean, runningVar, ones, zeros, 1, 1f, EPSILON, true)
         .singletonOrThrow()
