@@ -83,6 +83,11 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--report-only", description = "Write the report from the runs scored so far; train nothing.")
   boolean reportOnly;
 
+  @Option(names = "--schedule", paramLabel = "LABEL",
+      description = {"Train and score only the runs of this schedule (as labelled in the report, e.g. cosine);",
+          "repeat for several. Splits a comparison across processes or machines sharing --out."})
+  List<String> onlySchedules;
+
   /** One (schedule, weighter, seed) of the comparison. */
   private record RunId(int schedule, int weighter, long seed, Path dir) {}
 
@@ -99,6 +104,14 @@ final class CompareCommand implements Callable<Integer> {
     List<String> weighters = labels(raw.path("weighters"));
     requireDistinct(source, "schedules", schedules);
     requireDistinct(source, "weighters", weighters);
+    if (onlySchedules != null) {
+      for (String only : onlySchedules) {
+        if (!schedules.contains(only)) {
+          throw new UserException("--schedule " + only + ": not a schedule of " + source + "; its schedules are "
+              + schedules);
+        }
+      }
+    }
     Path dir = out != null ? out : Path.of("out", quick ? "compare-quick" : "compare");
     Files.createDirectories(dir);
     checkSameComparison(dir, reader, cfg);
@@ -113,16 +126,31 @@ final class CompareCommand implements Callable<Integer> {
       }
     }
     long started = System.nanoTime();
-    Path extractorFile = extractor != null ? extractor
-        : FidScoring.cachedExtractor(main, reader, cfg.dataset(), quick, log);
+    Path extractorRecord = dir.resolve("extractor.txt");
     String extractorName;
-    try (FeatureExtractor fx = OnnxFeatureExtractor.open(extractorFile, OnnxFeatureExtractor.Options.defaults())) {
-      extractorName = fx.description();
-      if (!reportOnly) {
+    if (reportOnly) {
+      extractorName = Files.isRegularFile(extractorRecord) ? Files.readString(extractorRecord).strip() : "(none yet)";
+    } else {
+      Path extractorFile = extractor != null ? extractor
+          : FidScoring.cachedExtractor(main, reader, cfg.dataset(), quick, log);
+      try (FeatureExtractor fx = OnnxFeatureExtractor.open(extractorFile,
+          OnnxFeatureExtractor.Options.defaults().withThreads(dev.jdiffusion.trainer.Engines.threads()))) {
+        extractorName = fx.description();
+        // Scores from two extractors cannot be mixed in one comparison.
+        if (Files.isRegularFile(extractorRecord) && !Files.readString(extractorRecord).strip().equals(extractorName)) {
+          throw new UserException(dir + " was scored with the extractor " + Files.readString(extractorRecord).strip()
+              + ", not " + extractorName + "; FIDs of different extractors cannot be compared. Pass that"
+              + " extractor with --extractor, or use another --out");
+        }
+        byte[] record = (extractorName + "\n").getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(extractorRecord, o -> o.write(record)); // processes sharing --out read it too
         FeatureStatistics reference = referenceStatistics(dir, plugins, reader, cfg, fx, extractorFile, log);
         try (DatasetSource data = plugins.openDataset(cfg.dataset())) {
           for (int i = 0; i < runs.size(); i++) {
             RunId r = runs.get(i);
+            if (onlySchedules != null && !onlySchedules.contains(schedules.get(r.schedule()))) {
+              continue;
+            }
             String name = String.format(Locale.ROOT, "[%d/%d] %s / %s / seed %d", i + 1, runs.size(),
                 schedules.get(r.schedule()), weighters.get(r.weighter()), r.seed());
             trainAndScore(name, r, cfg, plugins, reader, data, fx, reference, log);
@@ -159,10 +187,19 @@ final class CompareCommand implements Callable<Integer> {
           "Loss weights (" + plugins.idOf(cfg.parameterization()) + " loss space), " + schedules.get(s) + " schedule");
     }
     String reference = weighters.stream().filter(w -> w.equals("uniform")).findFirst().orElse(weighters.get(0));
+    List<String> grids = new ArrayList<>();
+    for (int s = 0; s < schedules.size(); s++) {
+      for (int w = 0; w < weighters.size(); w++) {
+        Path grid = dir.resolve("runs").resolve(dirName(schedules.get(s))).resolve(dirName(weighters.get(w)))
+            .resolve("seed-" + cfg.seeds().get(0)).resolve("samples").resolve("grid.png");
+        grids.add(Files.isRegularFile(grid) ? dir.relativize(grid).toString().replace('\\', '/') : null);
+      }
+    }
     ComparisonReport.Setup setup = new ComparisonReport.Setup(
         commandLine(), schedules.stream().map(CompareCommand::dirName).toList(), schedules, weighters, reference,
         reader.json().writerWithDefaultPrettyPrinter().writeValueAsString(cfg), extractorName, incomplete,
-        cfg.evaluation().samples(), cfg.evaluation().samplingSteps(), cfg.evaluation().sampler(), minutes);
+        cfg.evaluation().samples(), cfg.evaluation().samplingSteps(), cfg.evaluation().sampler(), minutes,
+        cfg.seeds().get(0), grids);
     ComparisonReport.write(dir, setup, trajectories);
     log.printf("wrote %s (%d of %d runs complete)%n", dir.resolve("report.md"), trajectories.size(), runs.size());
     log.flush();
@@ -211,7 +248,7 @@ final class CompareCommand implements Callable<Integer> {
     Sampler sampler = ev.sampler().equals("ddim")
         ? new DdimSampler(ev.samplingSteps(), 0, true)
         : new DdpmSampler(ev.samplingSteps(), DdpmSampler.Variance.POSTERIOR, true);
-    int threads = Runtime.getRuntime().availableProcessors();
+    int threads = dev.jdiffusion.trainer.Engines.threads(); // ONNX Runtime gets the cores libtorch was given
     Path model = r.dir().resolve("model.onnx");
     for (int k = 1; k <= count; k++) {
       long step = (long) k * every;

@@ -65,7 +65,9 @@ class CompareCommandTest {
     assertThat(out.resolve("weights-cosine-timesteps-50.png")).isNotEmptyFile();
     String report = Files.readString(out.resolve("report.md"));
     assertThat(report).contains("## Final FID").contains("| cosine(timesteps=50) | smoothed-kl(lambda=0.2) |")
-        .contains("Training steps to reach uniform's own mean FID").contains("features from `gray-test");
+        .contains("Training steps to reach uniform's own mean FID").contains("features from `gray-test")
+        .contains("![uniform](runs/cosine-timesteps-50/uniform/seed-0/samples/grid.png)");
+    assertThat(Files.readString(out.resolve("extractor.txt"))).startsWith("gray-test");
 
     Path seed1 = out.resolve("runs/cosine-timesteps-50/smoothed-kl-lambda-0.2/seed-1");
     Path seed0 = out.resolve("runs/cosine-timesteps-50/uniform/seed-0");
@@ -113,6 +115,18 @@ class CompareCommandTest {
   }
 
   @Test
+  void scoresOfAnotherExtractorAreNotMixedIn(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("cmp.yaml");
+    Path out = dir.resolve("cmp");
+    Files.createDirectories(out);
+    Files.writeString(config, CONFIG);
+    Files.writeString(out.resolve("extractor.txt"), "some-other-extractor (x.onnx, sha256 0123)\n");
+    Run r = compare(config, out, extractor(dir));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("was scored with the extractor some-other-extractor").contains("gray-test");
+  }
+
+  @Test
   void badConfigurationsNameTheFieldAndWhatIsAllowed(@TempDir Path dir) throws Exception {
     Path config = dir.resolve("bad.yaml");
     Path fx = extractor(dir);
@@ -130,6 +144,12 @@ class CompareCommandTest {
     Run twice = compare(config, dir.resolve("c"), fx);
     assertThat(twice.exit()).isEqualTo(2);
     assertThat(twice.err()).contains("weighters: [uniform, uniform] lists the same entry twice");
+    Files.writeString(config, CONFIG);
+    Run schedule = WeightsCommandTest.run("compare", config.toString(), "--out", dir.resolve("e").toString(),
+        "--schedule", "linear", "--extractor", fx.toString());
+    assertThat(schedule.exit()).isEqualTo(2);
+    assertThat(schedule.err()).contains("--schedule linear: not a schedule of " + config)
+        .contains("[cosine(timesteps=50)]");
     Files.writeString(config, CONFIG.replace("samplingSteps: 2", "sampler: euler"));
     Run sampler = compare(config, dir.resolve("d"), fx);
     assertThat(sampler.exit()).isEqualTo(2);

@@ -41,10 +41,13 @@ public final class ComparisonReport {
    * @param samplingSteps sampler steps
    * @param sampler sampler name
    * @param minutes wall time of the invocation that wrote the report
+   * @param firstSeed the seed whose sample grids are shown
+   * @param grids per schedule, then per weighter (row-major), the relative path of the first seed's
+   *     sample grid at the last checkpoint, or null when there is none
    */
   public record Setup(String command, List<String> scheduleFiles, List<String> schedules, List<String> weighters,
       String reference, String configJson, String extractor, List<String> incomplete, int samples,
-      int samplingSteps, String sampler, double minutes) {}
+      int samplingSteps, String sampler, double minutes, long firstSeed, List<String> grids) {}
 
   /** Writes the report, plots and CSV files into {@code dir}. */
   public static void write(Path dir, Setup setup, List<Trajectory> runs) throws IOException {
@@ -175,6 +178,22 @@ public final class ComparisonReport {
         md.append('\n');
       }
       md.append("\n![loss weights](weights-").append(setup.scheduleFiles().get(s)).append(".png)\n");
+      StringBuilder row = new StringBuilder();
+      StringBuilder head = new StringBuilder();
+      int shown = 0;
+      for (int w = 0; w < setup.weighters().size(); w++) {
+        String grid = setup.grids().get(s * setup.weighters().size() + w);
+        if (grid != null) {
+          head.append(" ").append(setup.weighters().get(w)).append(" |");
+          row.append(" ![").append(setup.weighters().get(w)).append("](").append(grid).append(") |");
+          shown++;
+        }
+      }
+      if (row.length() > 0) {
+        md.append("\nSamples at the last checkpoint, seed ").append(setup.firstSeed()).append(":\n\n|")
+            .append(head).append("\n|").append(" --- |".repeat(shown))
+            .append("\n|").append(row).append('\n');
+      }
     }
 
     md.append("\n## Configuration\n\n```json\n").append(setup.configJson()).append("\n```\n");
