@@ -138,8 +138,8 @@ public final class ComparisonReport {
         double[] thresholds = ComparisonStats.midTrainingThresholds(r);
         int from = Math.max(1, steps.length - 1) / 3;
         md.append("\nTraining steps to reach ").append(r.weighter())
-            .append("'s own mean FID at its mid-training checkpoints (the middle third of the intermediate ones),"
-                + " linearly interpolated between checkpoints; \"earlier\" is 1 - steps / ")
+            .append("'s own mean FID at its mid-training checkpoints (the middle third of the intermediate ones)"
+                + " and stay there (linearly interpolated between checkpoints); \"earlier\" is 1 - steps / ")
             .append(r.weighter()).append("'s steps:\n\n| threshold (").append(r.weighter()).append(" at step) |");
         group.forEach(m -> md.append(' ').append(m.weighter()).append(" |"));
         md.append("\n| --- |");
@@ -155,12 +155,19 @@ public final class ComparisonReport {
             MeanTrajectory m = group.get(g);
             OptionalDouble reached = ComparisonStats.stepsToReach(m, thresholds[i]);
             if (reached.isEmpty()) {
-              md.append(" not reached |");
+              md.append(" not for good |");
               thresholdsCsv.append(String.format(Locale.ROOT, "%s,%.6f,%d,%s,,%n", csv(schedule), thresholds[i],
                   refStep, csv(m.weighter())));
               continue;
             }
-            double earlier = 1 - reached.getAsDouble() / refSteps.orElseThrow();
+            if (refSteps.isEmpty()) {
+              // the reference itself does not stay below its own mid-training FID: nothing to compare with
+              md.append(String.format(Locale.ROOT, " %.0f |", reached.getAsDouble()));
+              thresholdsCsv.append(String.format(Locale.ROOT, "%s,%.6f,%d,%s,%.1f,%n", csv(schedule),
+                  thresholds[i], refStep, csv(m.weighter()), reached.getAsDouble()));
+              continue;
+            }
+            double earlier = 1 - reached.getAsDouble() / refSteps.getAsDouble();
             sumEarlier[g] += earlier;
             counted[g]++;
             md.append(String.format(Locale.ROOT, " %.0f (%+.0f%%) |", reached.getAsDouble(), 100 * earlier));

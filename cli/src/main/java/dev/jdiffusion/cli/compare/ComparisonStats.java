@@ -14,8 +14,8 @@ import java.util.OptionalDouble;
  *   <li>the mean absolute FID gap between two weighters over the intermediate checkpoints (the paper's
  *       "|Ours - Min-SNR| averages 0.45 FID across seven intermediate checkpoints"), and its ratio to each
  *       one's gap to the reference (DDPM, i.e. uniform weighting);
- *   <li>the training step at which a weighter first reaches an FID threshold, by linear interpolation
- *       between checkpoints (the paper's "about 21% earlier than DDPM at mid-training FID thresholds").
+ *   <li>the training step from which on a weighter stays at or below an FID threshold, by linear
+ *       interpolation between checkpoints (the paper's "about 21% earlier than DDPM at mid-training FID thresholds").
  *       The thresholds are the reference's own FIDs at its mid-training checkpoints (the middle third of
  *       the intermediate checkpoints), so that "earlier" is measured where every run is still improving.
  * </ul>
@@ -109,22 +109,31 @@ public final class ComparisonStats {
   }
 
   /**
-   * The first training step at which the trajectory's mean FID is at or below {@code threshold},
-   * linearly interpolated between the two checkpoints around the crossing; empty when it never gets there.
+   * The training step from which on the trajectory's mean FID stays at or below {@code threshold}: the
+   * crossing into its last run of checkpoints at or below it, linearly interpolated between the two
+   * checkpoints around that crossing; empty when the last checkpoint is above it. For a trajectory that
+   * only improves this is the first crossing; for a noisy one (early FIDs that dip and rise again, as
+   * small runs show) it ignores a dip that does not last, which a first-crossing rule would count as
+   * having reached the threshold.
    */
   public static OptionalDouble stepsToReach(MeanTrajectory run, double threshold) {
     double[] f = run.mean();
     long[] s = run.steps();
-    if (f[0] <= threshold) {
-      return OptionalDouble.of(s[0]);
-    }
-    for (int i = 1; i < f.length; i++) {
-      if (f[i] <= threshold) {
-        double u = (f[i - 1] - threshold) / (f[i - 1] - f[i]);
-        return OptionalDouble.of(s[i - 1] + u * (s[i] - s[i - 1]));
+    int lastAbove = -1;
+    for (int i = 0; i < f.length; i++) {
+      if (f[i] > threshold) {
+        lastAbove = i;
       }
     }
-    return OptionalDouble.empty();
+    if (lastAbove == f.length - 1) {
+      return OptionalDouble.empty();
+    }
+    if (lastAbove < 0) {
+      return OptionalDouble.of(s[0]);
+    }
+    int i = lastAbove + 1;
+    double u = (f[i - 1] - threshold) / (f[i - 1] - f[i]);
+    return OptionalDouble.of(s[i - 1] + u * (s[i] - s[i - 1]));
   }
 
   /**

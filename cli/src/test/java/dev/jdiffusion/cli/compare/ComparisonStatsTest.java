@@ -49,6 +49,15 @@ class ComparisonStatsTest {
   }
 
   @Test
+  void stepsToReachIgnoresAnEarlyDipThatDoesNotLast() {
+    // below 60 at step 100, above it again at 200-300, below for good from between 300 and 400
+    MeanTrajectory run = mean("w", 55, 65, 62, 58, 56, 54, 53, 52);
+    assertThat(ComparisonStats.stepsToReach(run, 60).getAsDouble()).isCloseTo(350, within(1e-9)); // 62 -> 58
+    assertThat(ComparisonStats.stepsToReach(run, 66).getAsDouble()).isEqualTo(100);
+    assertThat(ComparisonStats.stepsToReach(run, 52.5).getAsDouble()).isCloseTo(750, within(1e-9));
+  }
+
+  @Test
   void refusesTrajectoriesOnDifferentCheckpoints() {
     assertThatThrownBy(() -> ComparisonStats.average(List.of(
             new Trajectory("c", "u", 1, new long[] {1, 2}, new double[] {1, 2}),
