@@ -28,9 +28,12 @@ import dev.jdiffusion.trainer.TrainingStoppedException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -207,6 +210,32 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private void trainAndScore(String name, RunId r, CompareConfig cfg, Plugins plugins, ConfigReader reader,
+      DatasetSource data, FeatureExtractor fx, FeatureStatistics reference, PrintWriter log)
+      throws IOException, OrtException {
+    // Processes sharing --out (e.g. one per --schedule) must never work on the same run at once.
+    Files.createDirectories(r.dir());
+    try (FileChannel lockFile = FileChannel.open(r.dir().resolve("lock"), StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+        FileLock lock = tryLock(lockFile)) {
+      if (lock == null) {
+        log.printf("%s: skipped, another process is working on it%n", name);
+        log.flush();
+        return;
+      }
+      trainAndScoreLocked(name, r, cfg, plugins, reader, data, fx, reference, log);
+    }
+  }
+
+  /** The lock, or null when another process (or another channel of this one) holds it. */
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return null;
+    }
+  }
+
+  private void trainAndScoreLocked(String name, RunId r, CompareConfig cfg, Plugins plugins, ConfigReader reader,
       DatasetSource data, FeatureExtractor fx, FeatureStatistics reference, PrintWriter log)
       throws IOException, OrtException {
     Path fidFile = r.dir().resolve("fid.csv");

@@ -115,6 +115,26 @@ class CompareCommandTest {
   }
 
   @Test
+  void aRunAnotherProcessHoldsIsSkipped(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("cmp.yaml");
+    Path out = dir.resolve("cmp");
+    Files.writeString(config, CONFIG.replace("seeds: [0, 1]", "seeds: [0]"));
+    Path run = out.resolve("runs/cosine-timesteps-50/uniform/seed-0");
+    Files.createDirectories(run);
+    // a lock held by another JVM looks the same to this one as a lock held by a second channel here
+    try (var channel = java.nio.channels.FileChannel.open(run.resolve("lock"),
+            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        var held = channel.lock()) {
+      Run r = compare(config, out, extractor(dir));
+      assertThat(r.out()).contains("[1/2] cosine(timesteps=50) / uniform / seed 0: skipped, another process is"
+          + " working on it").contains("[2/2] cosine(timesteps=50) / smoothed-kl(lambda=0.2) / seed 0: step 4 FID");
+      assertThat(r.exit()).isEqualTo(4); // one run incomplete
+      assertThat(run.resolve("fid.csv")).doesNotExist();
+      assertThat(held.isValid()).isTrue();
+    }
+  }
+
+  @Test
   void scoresOfAnotherExtractorAreNotMixedIn(@TempDir Path dir) throws Exception {
     Path config = dir.resolve("cmp.yaml");
     Path out = dir.resolve("cmp");
