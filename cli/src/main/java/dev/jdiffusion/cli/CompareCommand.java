@@ -26,7 +26,6 @@ import dev.jdiffusion.trainer.TrainConfig;
 import dev.jdiffusion.trainer.TrainingRun;
 import dev.jdiffusion.trainer.TrainingStoppedException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -100,7 +99,7 @@ final class CompareCommand implements Callable<Integer> {
     Plugins plugins = main.injector().getInstance(Plugins.class);
     ConfigReader reader = main.injector().getInstance(ConfigReader.class);
     String source = config != null ? config.toString() : quick ? "built-in compare-quick.yaml" : "built-in compare-default.yaml";
-    String text = config != null ? readConfig(config) : resource(quick ? "compare-quick.yaml" : "compare-default.yaml");
+    String text = config != null ? readConfig(config) : RunCommand.resource(quick ? "compare-quick.yaml" : "compare-default.yaml");
     CompareConfig cfg = reader.readYaml(source, text, CompareConfig.class);
     JsonNode raw = reader.yaml().readTree(text);
     List<String> schedules = labels(raw.path("schedules"));
@@ -430,15 +429,6 @@ final class CompareCommand implements Callable<Integer> {
       return Files.readString(file);
     } catch (IOException e) {
       throw new UserException(file + ": cannot read the comparison configuration: " + e.getMessage(), e);
-    }
-  }
-
-  private static String resource(String name) throws IOException {
-    try (InputStream in = CompareCommand.class.getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException("missing built-in configuration " + name);
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 }

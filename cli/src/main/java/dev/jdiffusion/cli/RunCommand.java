@@ -174,7 +174,8 @@ final class RunCommand implements Callable<Integer> {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  private static String resource(String name) throws IOException {
+  /** A built-in configuration shipped beside the commands (run-*.yaml, compare-*.yaml). */
+  static String resource(String name) throws IOException {
     try (InputStream in = RunCommand.class.getResourceAsStream(name)) {
       if (in == null) {
         throw new IllegalStateException("missing built-in configuration " + name);

@@ -1,6 +1,9 @@
 package dev.jdiffusion.trainer.unet;
 
+import static dev.jdiffusion.trainer.Close.toDouble;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.jdiffusion.trainer.Close;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -59,14 +62,14 @@ class GroupNormTest {
     Result composed = run(shape, x, dy, gamma, beta, groups, true);
     Result hand = hand(b, c, h * w, groups, x, dy, gamma, beta);
     String at = "shape " + shape + ", groups " + groups;
-    assertClose(engine.y, hand.y, at + ": y vs hand");
-    assertClose(engine.dx, hand.dx, at + ": dx vs hand");
-    assertClose(engine.dgamma, hand.dgamma, at + ": dgamma vs hand");
-    assertClose(engine.dbeta, hand.dbeta, at + ": dbeta vs hand");
-    assertClose(engine.y, composed.y, at + ": y vs composed ops");
-    assertClose(engine.dx, composed.dx, at + ": dx vs composed ops");
-    assertClose(engine.dgamma, composed.dgamma, at + ": dgamma vs composed ops");
-    assertClose(engine.dbeta, composed.dbeta, at + ": dbeta vs composed ops");
+    Close.assertClose(engine.y, hand.y, TOL, TOL, at + ": y vs hand");
+    Close.assertClose(engine.dx, hand.dx, TOL, TOL, at + ": dx vs hand");
+    Close.assertClose(engine.dgamma, hand.dgamma, TOL, TOL, at + ": dgamma vs hand");
+    Close.assertClose(engine.dbeta, hand.dbeta, TOL, TOL, at + ": dbeta vs hand");
+    Close.assertClose(engine.y, composed.y, TOL, TOL, at + ": y vs composed ops");
+    Close.assertClose(engine.dx, composed.dx, TOL, TOL, at + ": dx vs composed ops");
+    Close.assertClose(engine.dgamma, composed.dgamma, TOL, TOL, at + ": dgamma vs composed ops");
+    Close.assertClose(engine.dbeta, composed.dbeta, TOL, TOL, at + ": dbeta vs composed ops");
   }
 
   private record Result(double[] y, double[] dx, double[] dgamma, double[] dbeta) {}
@@ -150,20 +153,4 @@ class GroupNormTest {
     return new Result(y, dx, dgamma, dbeta);
   }
 
-  private static double[] toDouble(float[] a) {
-    double[] d = new double[a.length];
-    for (int i = 0; i < a.length; i++) {
-      d[i] = a[i];
-    }
-    return d;
-  }
-
-  private static void assertClose(double[] actual, double[] expected, String what) {
-    assertThat(actual).as(what).hasSameSizeAs(expected);
-    for (int i = 0; i < actual.length; i++) {
-      double bound = TOL + TOL * Math.abs(expected[i]);
-      assertThat(Math.abs(actual[i] - expected[i])).as("%s, element %d: %s vs %s", what, i, actual[i],
-          expected[i]).isLessThanOrEqualTo(bound);
-    }
-  }
 }
