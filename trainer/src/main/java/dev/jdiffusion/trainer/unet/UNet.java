@@ -67,8 +67,6 @@ public final class UNet extends AbstractBlock {
     this.convIn = addChildBlock("conv_in", Layers.conv3x3(base, 1));
 
     List<List<Block>> down = new ArrayList<>();
-    Deque<Integer> skipChannels = new ArrayDeque<>();
-    skipChannels.push(base);
     int ch = base;
     int levels = config.levels();
     for (int level = 0; level < levels; level++) {
@@ -82,11 +80,9 @@ public final class UNet extends AbstractBlock {
           unit.add(addChildBlock("down" + level + "_attn" + i, new AttentionBlock(ch)));
         }
         down.add(List.copyOf(unit));
-        skipChannels.push(ch);
       }
       if (level != levels - 1) {
         down.add(List.of(addChildBlock("down" + level + "_downsample", new Downsample(ch))));
-        skipChannels.push(ch);
       }
     }
     this.downUnits = List.copyOf(down);
@@ -96,12 +92,14 @@ public final class UNet extends AbstractBlock {
         addChildBlock("mid_res2", new ResidualBlock(ch, ch, emb, dropout)));
 
     List<List<Block>> up = new ArrayList<>();
+    // each decoder block's input: the running width plus the skip it concatenates (UNetConfig checks them)
+    java.util.Iterator<Integer> inputWidths = config.decoderInputWidths().iterator();
     for (int level = levels - 1; level >= 0; level--) {
       int out = config.channels(level);
       boolean attention = config.attentionResolutions().contains(config.resolution(level));
       for (int i = 0; i <= config.resBlocks(); i++) {
         List<Block> unit = new ArrayList<>();
-        int in = ch + skipChannels.pop();
+        int in = inputWidths.next();
         unit.add(addChildBlock("up" + level + "_res" + i, new ResidualBlock(in, out, emb, dropout)));
         ch = out;
         if (attention) {

@@ -68,6 +68,10 @@ public record UNetConfig(
    * width plus the width of the skip it concatenates (skips are pushed on the way down and popped on the
    * way up).
    */
+  public List<Integer> decoderInputWidths() {
+    return decoderInputWidths(baseChannels, channelMultipliers, resBlocks);
+  }
+
   static List<Integer> decoderInputWidths(int base, List<Integer> multipliers, int resBlocks) {
     java.util.Deque<Integer> skips = new java.util.ArrayDeque<>();
     skips.push(base);
