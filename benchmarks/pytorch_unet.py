@@ -10,12 +10,13 @@ One training step is what the Java trainer (DiffusionTrainer) does: uniform t, G
 eps target, per-sample MSE times a per-sample weight, mean, backward, global gradient norm (clipped at
 1), AdamW step, EMA of the weights (decay min(0.9999, (1 + k) / (10 + k))).
 
-Prints one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, blas, threads.
+Prints one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, blas, threads, malloc.
     python3 benchmarks/pytorch_unet.py --arch unet-xs --batch 64 --steps 20 --warmup 3
 """
 import argparse
 import json
 import math
+import os
 import re
 import resource
 import statistics
@@ -213,6 +214,9 @@ def main():
         "step_ms_median": round(med * 1000, 3),
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "blas": blas_info(),
+        # glibc malloc settings from the environment: they move these figures by tens of percent
+        "malloc": " ".join(sorted(k + "=" + v for k, v in os.environ.items() if k.startswith("MALLOC_")))
+                  or "glibc defaults",
     }))
 
 

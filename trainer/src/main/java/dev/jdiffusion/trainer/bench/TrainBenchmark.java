@@ -57,8 +57,23 @@ public final class TrainBenchmark {
       n.put("step_ms_min", Math.round(stepMsMin * 1000) / 1000.0);
       n.put("peak_rss_bytes", peakRssBytes);
       n.put("last_loss", lastLoss);
+      n.put("malloc", mallocSettings());
       return n.toString();
     }
+  }
+
+  /**
+   * The glibc malloc settings this process was started with ({@code MALLOC_*} environment variables,
+   * which the launcher sets), or {@code "glibc defaults"}: they change training speed by tens of percent
+   * (docs/benchmarks.md), so a figure without them cannot be compared.
+   */
+  static String mallocSettings() {
+    String set = System.getenv().entrySet().stream()
+        .filter(e -> e.getKey().startsWith("MALLOC_"))
+        .map(e -> e.getKey() + "=" + e.getValue())
+        .sorted()
+        .collect(java.util.stream.Collectors.joining(" "));
+    return set.isEmpty() ? "glibc defaults" : set;
   }
 
   public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup) {
