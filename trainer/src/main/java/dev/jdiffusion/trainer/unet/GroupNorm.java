@@ -11,10 +11,12 @@ import ai.djl.util.PairList;
 
 /**
  * Group normalization (Wu &amp; He 2018, "Group Normalization", eq. 1-3). DJL 0.35 has no GroupNorm block
- * and does not expose libtorch's {@code group_norm}, so the normalization runs through the engine's batch
- * norm on a grouped view, the way PyTorch itself first implemented group norm:
+ * and does not expose libtorch's {@code group_norm}; {@link #groupNorm} reaches that kernel through
+ * {@link FusedOps} (one kernel each way, as in PyTorch's {@code nn.GroupNorm}) and otherwise runs
+ * {@link #viaBatchNorm}, the engine's batch norm on a grouped view, the way PyTorch itself first
+ * implemented group norm:
  *
- * <p>{@link #forward} for input {@code x} of shape {@code (B, C, H, W)} with {@code G} groups:
+ * <p>For input {@code x} of shape {@code (B, C, H, W)} with {@code G} groups:
  * <ol>
  *   <li>{@code g = reshape(x, (1, B*G, C/G*H*W))}: every (sample, group) becomes one batch-norm channel
  *   <li>{@code n = batch_norm(g)} in training mode (batch statistics: per-row mean and biased variance,
@@ -24,10 +26,8 @@ import ai.djl.util.PairList;
  * </ol>
  * With one channel per group ({@code C = G}) the affine map is batch norm's own weight and bias instead,
  * {@code gamma} and {@code beta} tiled {@code B} times, so that step runs inside the batch-norm kernel.
- * Three kernels forward and three backward instead of about ten each for the same formula composed from
- * reshape/mean/sub/mul/sqrt/div. Parameters: {@code gamma} (shape {@code (C)}, ones) and {@code beta}
- * (shape {@code (C)}, zeros). The function does not depend on the training flag: group norm has no
- * running statistics.
+ * Parameters: {@code gamma} (shape {@code (C)}, ones) and {@code beta} (shape {@code (C)}, zeros). The
+ * function does not depend on the training flag: group norm has no running statistics.
  */
 public final class GroupNorm extends AbstractBlock {
   /** The epsilon PyTorch's {@code nn.GroupNorm} uses by default. */
@@ -74,8 +74,19 @@ public final class GroupNorm extends AbstractBlock {
     return new NDList(groupNorm(x, g, b, groups));
   }
 
-  /** The function of this block; see the class comment for the op order. */
+  /**
+   * The function of this block: libtorch's group norm where the engine offers it, else (and for groups
+   * of a single value, which libtorch's one-pass variance leaves at about 1e-5 instead of exactly 0)
+   * {@link #viaBatchNorm}.
+   */
   public static NDArray groupNorm(NDArray x, NDArray gamma, NDArray beta, int groups) {
+    return FusedOps.available(x) && x.getShape().size() / (x.getShape().get(0) * groups) >= 2
+        ? FusedOps.groupNorm(x, gamma, beta, groups)
+        : viaBatchNorm(x, gamma, beta, groups);
+  }
+
+  /** The function of this block from DJL's batch norm; see the class comment for the op order. */
+  static NDArray viaBatchNorm(NDArray x, NDArray gamma, NDArray beta, int groups) {
     Shape s = x.getShape();
     long batch = s.get(0);
     long c = s.get(1);

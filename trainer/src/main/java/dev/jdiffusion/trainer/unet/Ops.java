@@ -16,8 +16,16 @@ import ai.djl.nn.Activation;
 public final class Ops {
   private Ops() {}
 
-  /** SiLU (swish with beta 1), {@code x * sigmoid(x)} (Elfwing et al. 2018), written tensor by tensor. */
+  /**
+   * SiLU (swish with beta 1), {@code x * sigmoid(x)} (Elfwing et al. 2018): libtorch's single kernel
+   * ({@link FusedOps#silu}) where the engine offers it, else {@link #siluComposed}.
+   */
   public static NDArray silu(NDArray x) {
+    return FusedOps.available(x) ? FusedOps.silu(x) : siluComposed(x);
+  }
+
+  /** SiLU from DJL's own ops: two kernels forward, three to four backward. */
+  static NDArray siluComposed(NDArray x) {
     return x.mul(Activation.sigmoid(x));
   }
 

@@ -14,8 +14,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link GroupNorm#groupNorm} (the engine's batch norm on the grouped view) against two independent
- * computations, forward and gradients with respect to the input, gamma and beta, for the loss
+ * Both routes of group norm, {@link GroupNorm#groupNorm} (libtorch's {@code group_norm} through
+ * {@link FusedOps}) and {@link GroupNorm#viaBatchNorm} (the engine's batch norm on the grouped view),
+ * against two independent computations, forward and gradients with respect to the input, gamma and
+ * beta, for the loss
  * {@code L = sum(y * w)} with a fixed random {@code w} (so {@code dL/dy = w}):
  * <ul>
  *   <li>a double-precision hand computation of Wu &amp; He's eq. 1-3 and of its closed-form backward
@@ -58,10 +60,26 @@ class GroupNormTest {
       beta[i] = (float) r.nextGaussian();
     }
     Shape shape = new Shape(b, c, h, w);
-    Result engine = run(shape, x, dy, gamma, beta, groups, false);
-    Result composed = run(shape, x, dy, gamma, beta, groups, true);
+    Result composed = run(shape, x, dy, gamma, beta, groups, GroupNormTest::composedGroupNorm);
     Result hand = hand(b, c, h * w, groups, x, dy, gamma, beta);
-    String at = "shape " + shape + ", groups " + groups;
+    compare(run(shape, x, dy, gamma, beta, groups, GroupNorm::groupNorm), hand, composed,
+        "fused, shape " + shape + ", groups " + groups);
+    compare(run(shape, x, dy, gamma, beta, groups, GroupNorm::viaBatchNorm), hand, composed,
+        "batch norm, shape " + shape + ", groups " + groups);
+  }
+
+  @Test
+  void theFusedRouteIsTakenOnThePyTorchEngine() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      assertThat(FusedOps.available(manager.zeros(new Shape(2, 4, 3, 3)))).isTrue();
+    }
+  }
+
+  private interface Route {
+    NDArray apply(NDArray x, NDArray gamma, NDArray beta, int groups);
+  }
+
+  private static void compare(Result engine, Result hand, Result composed, String at) {
     Close.assertClose(engine.y, hand.y, TOL, TOL, at + ": y vs hand");
     Close.assertClose(engine.dx, hand.dx, TOL, TOL, at + ": dx vs hand");
     Close.assertClose(engine.dgamma, hand.dgamma, TOL, TOL, at + ": dgamma vs hand");
@@ -75,7 +93,7 @@ class GroupNormTest {
   private record Result(double[] y, double[] dx, double[] dgamma, double[] dbeta) {}
 
   private static Result run(Shape shape, float[] xs, float[] dys, float[] gammas, float[] betas, int groups,
-      boolean composed) {
+      Route route) {
     try (NDManager manager = NDManager.newBaseManager()) {
       NDArray x = manager.create(xs, shape);
       NDArray gamma = manager.create(gammas);
@@ -86,8 +104,7 @@ class GroupNormTest {
       beta.setRequiresGradient(true);
       double[] y;
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-        NDArray out = composed ? composedGroupNorm(x, gamma, beta, groups)
-            : GroupNorm.groupNorm(x, gamma, beta, groups);
+        NDArray out = route.apply(x, gamma, beta, groups);
         y = toDouble(out.toFloatArray());
         gc.backward(out.mul(dy).sum());
       }
