@@ -166,6 +166,8 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timesteps", type=int, default=1000)
+    p.add_argument("--profile", metavar="FILE",
+                   help="also run one untimed step under torch.profiler and write its Chrome trace JSON")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -180,7 +182,12 @@ def main():
     ema = [p.detach().clone() for p in model.parameters()]
     x0 = torch.rand(max(256, args.batch), 1, 32, 32) * 2 - 1  # random images in [-1, 1]
     times = []
-    for step in range(args.warmup + args.steps):
+    total = args.warmup + args.steps + (1 if args.profile else 0)
+    for step in range(total):
+        profiler = None
+        if args.profile and step == total - 1:
+            profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+            profiler.__enter__()
         start = time.perf_counter()
         idx = torch.randint(0, x0.shape[0], (args.batch,))
         x = x0[idx]
@@ -200,7 +207,10 @@ def main():
         with torch.no_grad():
             for e, p in zip(ema, model.parameters()):
                 e.mul_(decay).add_(p, alpha=1 - decay)
-        if step >= args.warmup:
+        if profiler is not None:
+            profiler.__exit__(None, None, None)
+            profiler.export_chrome_trace(args.profile)
+        elif step >= args.warmup:
             times.append(time.perf_counter() - start)
     med = statistics.median(times)
     print(json.dumps({

@@ -3,6 +3,7 @@ package dev.jdiffusion.cli;
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.Plugins;
 import dev.jdiffusion.trainer.bench.TrainBenchmark;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,6 +36,10 @@ final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--warmup", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
   int warmup = 3;
 
+  @Option(names = "--profile", paramLabel = "FILE",
+      description = "Also run one untimed step under libtorch's profiler and write its trace (Chrome trace JSON).")
+  Path profile;
+
   @Override
   public Integer call() {
     if (!arch.equals("unet-xs") && !arch.equals("unet-s")) {
@@ -45,7 +50,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     }
     Plugins plugins = bench.main.injector().getInstance(Plugins.class);
     ConfigReader reader = bench.main.injector().getInstance(ConfigReader.class);
-    TrainBenchmark.Result r = TrainBenchmark.run(plugins, reader, arch, batch, steps, warmup);
+    TrainBenchmark.Result r = TrainBenchmark.run(plugins, reader, arch, batch, steps, warmup, profile);
     spec.commandLine().getOut().println(r.toJson());
     spec.commandLine().getOut().flush();
     return 0;

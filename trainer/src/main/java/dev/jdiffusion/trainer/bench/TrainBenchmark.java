@@ -1,6 +1,7 @@
 package dev.jdiffusion.trainer.bench;
 
 import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jdiffusion.core.ConfigReader;
@@ -77,6 +78,15 @@ public final class TrainBenchmark {
   }
 
   public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup) {
+    return run(plugins, reader, arch, batch, steps, warmup, null);
+  }
+
+  /**
+   * As {@link #run(Plugins, ConfigReader, String, int, int, int)}; with a {@code profile} path, one more
+   * untimed step runs under libtorch's profiler and its trace (Chrome trace JSON) is written there.
+   */
+  public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup,
+      Path profile) {
     UNetConfig network = UNetConfig.preset(arch, 1, 32);
     NoiseSchedule table = plugins.schedule(
         reader.convert("bench", ConfigReader.parseOption("linear"), ScheduleSpec.class));
@@ -103,6 +113,14 @@ public final class TrainBenchmark {
         ms[i] = (System.nanoTime() - t0) / 1e6;
       }
       lastLoss = r.loss();
+      if (profile != null) {
+        JniUtils.startProfile(false, false, false);
+        try {
+          trainer.trainStep();
+        } finally {
+          JniUtils.stopProfile(profile.toAbsolutePath().toString());
+        }
+      }
     }
     double total = Arrays.stream(ms).sum();
     double[] sorted = ms.clone();

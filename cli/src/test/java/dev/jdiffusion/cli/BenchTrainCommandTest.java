@@ -1,0 +1,47 @@
+package dev.jdiffusion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The training benchmark's output format and its profile (timings are not checked: they belong in
+ * docs/benchmarks.md). The profile also shows which kernels a training step runs: libtorch's single
+ * {@code silu} and {@code native_group_norm} with their backward kernels, not the composed fallbacks.
+ */
+class BenchTrainCommandTest {
+  @Test
+  void printsOneJsonLineAndWritesTheProfiledStepsTrace(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("step.json");
+    var r = WeightsCommandTest.run("bench", "train", "--arch", "unet-xs", "--batch", "2", "--steps", "1",
+        "--warmup", "0", "--profile", trace.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out().trim());
+    assertThat(json.path("arch").asText()).isEqualTo("unet-xs");
+    assertThat(json.path("params").asLong()).isEqualTo(701_345);
+    assertThat(json.path("images_per_s").asDouble()).isPositive();
+    assertThat(json.path("last_loss").asDouble()).isPositive();
+    assertThat(json.has("step_ms_median")).isTrue();
+    assertThat(json.has("peak_rss_bytes")).isTrue();
+    assertThat(json.path("malloc").asText()).isNotEmpty();
+
+    Set<String> ops = new HashSet<>();
+    for (JsonNode event : new ObjectMapper().readTree(Files.readString(trace))) {
+      ops.add(event.path("name").asText());
+    }
+    assertThat(ops).contains("aten::silu", "aten::silu_backward", "aten::native_group_norm",
+        "aten::native_group_norm_backward", "aten::convolution_backward");
+    assertThat(ops).doesNotContain("aten::sigmoid", "aten::native_batch_norm");
+
+    var bad = WeightsCommandTest.run("bench", "train", "--arch", "unet-m");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--arch unet-m is not allowed: must be unet-xs or unet-s");
+  }
+}
