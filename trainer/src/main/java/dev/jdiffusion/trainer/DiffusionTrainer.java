@@ -167,13 +167,10 @@ public final class DiffusionTrainer implements AutoCloseable {
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
         List<NDArray> grads = new ArrayList<>(parameters.size());
-        NDList squares = new NDList(parameters.size());
         for (NDArray p : parameters) {
-          NDArray g = p.getGradient();
-          grads.add(g);
-          squares.add(g.mul(g).sum());
+          grads.add(p.getGradient());
         }
-        gradNorm = Math.sqrt(NDArrays.stack(squares).sum().getFloat());
+        gradNorm = globalNorm(grads);
         if (!Float.isFinite(loss) || !Double.isFinite(gradNorm)) {
           for (NDArray g : grads) {
             g.subi(g);
@@ -190,6 +187,18 @@ public final class DiffusionTrainer implements AutoCloseable {
       step++;
       return new StepResult(step, loss, meanWeight, lr, gradNorm);
     }
+  }
+
+  /**
+   * The Euclidean norm of all {@code arrays} taken together, {@code sqrt(sum_i ||a_i||^2)}, as the norm
+   * of the per-array norms: one kernel per array (PyTorch's {@code clip_grad_norm_} does the same).
+   */
+  static double globalNorm(List<NDArray> arrays) {
+    NDList norms = new NDList(arrays.size());
+    for (NDArray a : arrays) {
+      norms.add(a.norm());
+    }
+    return NDArrays.stack(norms).norm().getFloat();
   }
 
   /** Restores a checkpoint's state into this (freshly built) trainer. */
