@@ -35,7 +35,9 @@ import java.util.Map;
  * {@code (out, in)}), SiLU to {@code Sigmoid} and {@code Mul}, group norm to {@code InstanceNormalization}
  * over the {@code (N, G, C/G * H * W)} view followed by the per-channel affine map (the same statistics:
  * biased variance, epsilon 1e-5), nearest upsampling to {@code Resize} (nearest, asymmetric, floor),
- * attention to {@code MatMul}/{@code Softmax} exactly as {@link AttentionBlock} computes it.
+ * attention to {@code MatMul}/{@code Softmax} as {@code v softmax(q^T k / sqrt(C), axis 2)^T}: the function
+ * {@link AttentionBlock} computes, in the untransposed orientation (softmax on the last axis), which
+ * inference prefers; the block itself trains on the transposed one.
  */
 public final class UNetExporter {
   private final OnnxGraphBuilder g;
@@ -117,7 +119,7 @@ public final class UNetExporter {
     return g.node("Add", new String[] {shortcut, h});
   }
 
-  /** See {@link AttentionBlock}'s op order. */
+  /** {@link AttentionBlock}'s function in the untransposed orientation (see the class comment). */
   private String attention(AttentionBlock a, String x) {
     String h = groupNorm(g, a.norm(), x);
     String flat = g.longs("shape", 0, a.channels(), -1);

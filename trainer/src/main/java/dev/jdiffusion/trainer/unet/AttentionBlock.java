@@ -18,10 +18,15 @@ import ai.djl.util.PairList;
  * <ol>
  *   <li>{@code h = norm(x)} ({@link GroupNorm})
  *   <li>{@code q, k, v = reshape(conv_q(h), (B, C, N))}, likewise {@code k}, {@code v} (1x1 convs)
- *   <li>{@code a = softmax(matmul(transpose(q, (0, 2, 1)), k) * (1 / sqrt(C)), axis 2)}: {@code (B, N, N)}
- *   <li>{@code o = reshape(matmul(v, transpose(a, (0, 2, 1))), (B, C, H, W))}
+ *   <li>{@code a' = softmax(matmul(transpose(k, (0, 2, 1)), q * (1 / sqrt(C))), axis 1)}: {@code (B, N, N)},
+ *       the transposed attention matrix, {@code a'[m, n]} = weight of pixel {@code m} for query pixel {@code n}
+ *   <li>{@code o = reshape(matmul(v, a'), (B, C, H, W))}
  *   <li>{@code y = x + conv_out(o)} (1x1 conv)
  * </ol>
+ * This is {@code o = v softmax(q^T k / sqrt(C))^T} computed without transposing the {@code N x N} matrix:
+ * the transposed form made the softmax backward copy a non-contiguous gradient of that size at every
+ * step, and scaling {@code q} ({@code C x N}) instead of the logits ({@code N x N}) is the cheaper multiply.
+ * The exported ONNX graph computes the untransposed form, which suits inference (softmax on the last axis).
  * Child blocks, in this order: {@code norm, q, k, v, out}.
  */
 public final class AttentionBlock extends AbstractBlock {
@@ -77,8 +82,8 @@ public final class AttentionBlock extends AbstractBlock {
     NDArray ks = Layers.forward(k, ps, h, training).reshape(b, channels, n);
     NDArray vs = Layers.forward(v, ps, h, training).reshape(b, channels, n);
     NDArray scale = Ops.constant(x, (float) (1 / Math.sqrt(channels)));
-    NDArray a = qs.transpose(0, 2, 1).matMul(ks).mul(scale).softmax(2);
-    NDArray o = vs.matMul(a.transpose(0, 2, 1)).reshape(s);
+    NDArray attentionT = ks.transpose(0, 2, 1).matMul(qs.mul(scale)).softmax(1);
+    NDArray o = vs.matMul(attentionT).reshape(s);
     return new NDList(x.add(Layers.forward(out, ps, o, training)));
   }
 
