@@ -166,9 +166,14 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timesteps", type=int, default=1000)
+    p.add_argument("--blas", action="store_true", help="print the BLAS this process loaded and exit")
     p.add_argument("--profile", metavar="FILE",
                    help="also run one untimed step under torch.profiler and write its Chrome trace JSON")
     args = p.parse_args()
+    if args.blas:
+        torch.ones(2, 2) @ torch.ones(2, 2)  # loads the BLAS
+        print(blas_info())
+        return
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = UNet(*PRESETS[args.arch])
