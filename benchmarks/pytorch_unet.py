@@ -230,7 +230,7 @@ def main():
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "blas": blas_info(),
         # glibc malloc settings from the environment: they move these figures by tens of percent
-        "malloc": " ".join(sorted(k + "=" + v for k, v in os.environ.items() if k.startswith("MALLOC_")))
+        "malloc": " ".join(sorted(k + "=" + v for k, v in os.environ.items() if k.startswith("MALLOC_") or k == "THP_MEM_ALLOC_ENABLE"))
                   or "glibc defaults",
     }))
 

@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 arch="${1:?ARCH: unet-xs or unet-s}" rounds="${2:?ROUNDS}" steps="${3:?STEPS}" threads="${4:-2}"
 python="${PYTHON:-/usr/bin/python3}"   # Debian's python3-torch
 launcher_env=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736
-  OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=20000000)
+  OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=20000000 THP_MEM_ALLOC_ENABLE=1)
 blas=/usr/lib/x86_64-linux-gnu/openblas-openmp
 [ -f "$blas/libblas.so.3" ] && export LD_LIBRARY_PATH="$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 "$root/diffusion" --help > /dev/null   # build first, outside the timings
@@ -26,7 +26,7 @@ for r in $(seq "$rounds"); do
   jd="$(JDIFFUSION_THREADS="$threads" "$root/diffusion" bench train --arch "$arch" --batch 64 --steps "$steps" \
       --warmup 1 2>/dev/null | tail -1)"
   pt="$(env -u MALLOC_ARENA_MAX -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ -u OMP_WAIT_POLICY \
-      -u GOMP_SPINCOUNT "$python" \
+      -u GOMP_SPINCOUNT -u THP_MEM_ALLOC_ENABLE "$python" \
       "$root/benchmarks/pytorch_unet.py" --arch "$arch" --batch 64 --steps "$steps" --warmup 1 \
       --threads "$threads" 2>/dev/null | tail -1)"
   ptm="$(env "${launcher_env[@]}" "$python" "$root/benchmarks/pytorch_unet.py" --arch "$arch" --batch 64 \

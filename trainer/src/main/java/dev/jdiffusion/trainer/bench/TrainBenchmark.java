@@ -64,13 +64,14 @@ public final class TrainBenchmark {
   }
 
   /**
-   * The glibc malloc settings this process was started with ({@code MALLOC_*} environment variables,
-   * which the launcher sets), or {@code "glibc defaults"}: they change training speed by tens of percent
-   * (docs/benchmarks.md), so a figure without them cannot be compared.
+   * The memory allocation settings this process was started with (glibc's {@code MALLOC_*} and libtorch's
+   * {@code THP_MEM_ALLOC_ENABLE} environment variables, which the launcher sets), or
+   * {@code "glibc defaults"}: they change training speed by tens of percent (docs/benchmarks.md), so a
+   * figure without them cannot be compared.
    */
   static String mallocSettings() {
     String set = System.getenv().entrySet().stream()
-        .filter(e -> e.getKey().startsWith("MALLOC_"))
+        .filter(e -> e.getKey().startsWith("MALLOC_") || e.getKey().equals("THP_MEM_ALLOC_ENABLE"))
         .map(e -> e.getKey() + "=" + e.getValue())
         .sorted()
         .collect(java.util.stream.Collectors.joining(" "));
