@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jdiffusion.core.io.StoredZipEntries;
 import dev.jdiffusion.trainer.unet.UNetConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -27,7 +28,6 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -105,10 +105,10 @@ public final class Checkpoint {
           StandardOpenOption.TRUNCATE_EXISTING);
           OutputStream raw = java.nio.channels.Channels.newOutputStream(channel);
           ZipOutputStream zip = new ZipOutputStream(new java.io.BufferedOutputStream(raw, 1 << 20))) {
-        stored(zip, "state.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
-        stored(zip, "weights.ndlist", weights.encode());
-        stored(zip, "ema.ndlist", trainer.emaWeights().encode());
-        stored(zip, "optimizer.ndlist", trainer.optimizer().state().encode());
+        StoredZipEntries.put(zip, "state.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
+        StoredZipEntries.put(zip, "weights.ndlist", weights.encode());
+        StoredZipEntries.put(zip, "ema.ndlist", trainer.emaWeights().encode());
+        StoredZipEntries.put(zip, "optimizer.ndlist", trainer.optimizer().state().encode());
         zip.finish();
         zip.flush();
         channel.force(true);
@@ -121,19 +121,6 @@ public final class Checkpoint {
     return target;
   }
 
-  private static void stored(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
-    ZipEntry e = new ZipEntry(name);
-    e.setMethod(ZipEntry.STORED);
-    e.setSize(bytes.length);
-    e.setCompressedSize(bytes.length);
-    CRC32 crc = new CRC32();
-    crc.update(bytes);
-    e.setCrc(crc.getValue());
-    e.setTime(0);
-    zip.putNextEntry(e);
-    zip.write(bytes);
-    zip.closeEntry();
-  }
 
   private static void forceDirectory(Path dir) {
     try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {

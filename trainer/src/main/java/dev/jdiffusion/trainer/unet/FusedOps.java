@@ -7,6 +7,7 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.jdiffusion.core.io.StoredZipEntries;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,8 +15,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -146,27 +145,13 @@ public final class FusedOps {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(out)) {
       String root = cls + "/";
-      stored(zip, root + "data.pkl", pickle.toByteArray());
-      stored(zip, root + "code/__torch__.py", code.getBytes(StandardCharsets.UTF_8));
-      stored(zip, root + "constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
-      stored(zip, root + "version", "3\n".getBytes(StandardCharsets.US_ASCII));
+      StoredZipEntries.put(zip, root + "data.pkl", pickle.toByteArray());
+      StoredZipEntries.put(zip, root + "code/__torch__.py", code.getBytes(StandardCharsets.UTF_8));
+      StoredZipEntries.put(zip, root + "constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
+      StoredZipEntries.put(zip, root + "version", "3\n".getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
-  }
-
-  /** An uncompressed entry, as PyTorch writes its archives. */
-  private static void stored(ZipOutputStream zip, String path, byte[] bytes) throws IOException {
-    ZipEntry e = new ZipEntry(path);
-    e.setMethod(ZipEntry.STORED);
-    e.setSize(bytes.length);
-    e.setCompressedSize(bytes.length);
-    CRC32 crc = new CRC32();
-    crc.update(bytes);
-    e.setCrc(crc.getValue());
-    zip.putNextEntry(e);
-    zip.write(bytes);
-    zip.closeEntry();
   }
 }
