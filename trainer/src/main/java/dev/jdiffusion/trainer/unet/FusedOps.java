@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * formulas ({@link Ops#silu}, {@link GroupNorm}'s batch-norm route) record.
  *
  * <p>The modules run on TorchScript's simple executor ({@code setGraphExecutorOptimize(false)} for the
- * call, then back to DJL's setting, {@code ai.djl.pytorch.graph_optimizer}, default on): its profiling
- * executor would re-specialize the one-op graphs for every new input shape and wrap their backward in a
- * graph of its own, for nothing to fuse.
+ * call, then back to DJL's setting, {@code ai.djl.pytorch.graph_optimizer}, default on): the profiling
+ * executor specializes graphs to the shapes it sees and wraps their backward in a graph of its own, which
+ * a one-op graph cannot profit from (two paired unet-s runs: within noise, the simple executor ahead).
  *
  * <p>Only for arrays of DJL's PyTorch engine, and only where that libtorch can compile TorchScript (the
  * mobile "lite" builds cannot): {@link #available(NDArray)} says whether both hold; callers fall back to
