@@ -40,7 +40,7 @@ public final class Ema implements AutoCloseable {
   /**
    * Moves the average towards {@code parameters}; temporaries are freed by the caller's scope. The two
    * factors are made into tensors once per update: DJL's scalar overloads would build and convert a
-   * scalar tensor for every parameter (two extra copies each, about a third of this update's kernels).
+   * scalar tensor for every parameter, twice (an allocation and two copies each time).
    */
   public void update(List<NDArray> parameters) {
     double d = decayAt(updates);
