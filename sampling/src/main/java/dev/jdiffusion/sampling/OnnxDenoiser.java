@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.jdiffusion.core.model.ModelMetadata;
+import dev.jdiffusion.sampling.sampler.Denoiser;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -17,7 +18,7 @@ import java.util.Map;
  * [N] (timestep indices), one output named after the parameterization. Everything a sampler needs (the
  * alphabar table, the estimate coefficients, the image shape) comes from the model's metadata.
  */
-public final class OnnxDenoiser implements AutoCloseable {
+public final class OnnxDenoiser implements Denoiser, AutoCloseable {
   private final OrtEnvironment env;
   private final OrtSession session;
   private final ModelMetadata metadata;
@@ -59,10 +60,12 @@ public final class OnnxDenoiser implements AutoCloseable {
     }
   }
 
+  @Override
   public ModelMetadata metadata() {
     return metadata;
   }
 
+  @Override
   public ImageShape shape() {
     return metadata.imageShape();
   }
@@ -78,6 +81,7 @@ public final class OnnxDenoiser implements AutoCloseable {
    * @param t the timestep index of each image
    * @return the network output, same layout as {@code x}
    */
+  @Override
   public float[] predict(float[] x, long[] t) throws OrtException {
     int n = t.length;
     ImageShape s = shape();

@@ -1,12 +1,12 @@
 package dev.jdiffusion.sampling.sampler;
 
-import java.util.SplittableRandom;
+import dev.jdiffusion.core.data.SplitMix64;
 
 /** Standard normal draws from a seeded generator (Marsaglia's polar method, one value per call). */
 final class Gaussian {
   private Gaussian() {}
 
-  static double next(SplittableRandom r) {
+  static double next(SplitMix64 r) {
     double u;
     double v;
     double s;
