@@ -6,9 +6,13 @@ import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.sampling.OnnxDenoiser;
 import dev.jdiffusion.sampling.io.Npy;
 import dev.jdiffusion.sampling.io.NpyArray;
-import dev.jdiffusion.sampling.sampler.DdimSampler;
 import dev.jdiffusion.sampling.sampler.DdpmSampler;
+import dev.jdiffusion.sampling.sampler.InvalidSamplerException;
+import dev.jdiffusion.sampling.sampler.Noise;
 import dev.jdiffusion.sampling.sampler.Sampler;
+import dev.jdiffusion.sampling.sampler.SamplerOptions;
+import dev.jdiffusion.sampling.sampler.Samplers;
+import dev.jdiffusion.sampling.sampler.Spacing;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -24,10 +28,12 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ./diffusion sample model.onnx}: draws images from an exported denoiser with ONNX Runtime. Writes
  * {@code samples.npy} (float32 [N, C, H, W], values in the model's pixel range, normally [-1, 1]) and
- * {@code grid.png} (the first 64 images).
+ * {@code grid.png} (the first 64 images). Image i's noise depends only on the seed and i, so the same seed
+ * gives the same images at any {@code --batch}.
  */
 @Command(name = "sample", sortOptions = false,
-    description = "Draw images from an exported ONNX denoiser (DDPM or DDIM); writes samples.npy and grid.png.")
+    description = "Draw images from an exported ONNX denoiser (DDPM, DDIM, Euler, Heun or DPM-Solver++(2M));"
+        + " writes samples.npy and grid.png.")
 final class SampleCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -37,19 +43,27 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--n", description = "Number of images (default: ${DEFAULT-VALUE}).")
   int n = 64;
 
-  @Option(names = "--sampler", description = "ddim or ddpm (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--sampler", description = "ddpm, ddim, euler, heun or dpmpp-2m (default: ${DEFAULT-VALUE}).")
   String sampler = "ddim";
 
-  @Option(names = "--steps", description = "Network evaluations per image (default: ${DEFAULT-VALUE}; ddpm: at most T).")
+  @Option(names = "--steps", description = "Steps per image, at most T: one network evaluation each (heun: 2 x steps - 1)"
+      + " (default: ${DEFAULT-VALUE}).")
   int steps = 100;
 
-  @Option(names = "--eta", description = "DDIM stochasticity in [0, 1] (default: ${DEFAULT-VALUE}).")
-  double eta = 0;
+  @Option(names = "--spacing", description = "Timestep grid: trailing, linspace, leading, karras (rho = 7) or logsnr"
+      + " (default: trailing for ddpm and ddim, karras for euler and heun, logsnr for dpmpp-2m).")
+  String spacing;
 
-  @Option(names = "--variance", description = "DDPM step variance: posterior or beta (default: ${DEFAULT-VALUE}).")
-  String variance = "posterior";
+  @Option(names = "--eta", description = "DDIM stochasticity in [0, 1] (ddim only; default: 0).")
+  Double eta;
 
-  @Option(names = "--clip", negatable = true, description = "Clip the x0 estimate to the pixel range (default: on).")
+  @Option(names = "--variance", description = "DDPM step variance: posterior or beta (ddpm only; default: posterior).")
+  String variance;
+
+  // picocli negates the declared defaultValue, not the field's initial value: without defaultValue = "true",
+  // --no-clip would set true.
+  @Option(names = "--clip", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Clip the x0 estimate to the pixel range (default: on; --no-clip turns it off).")
   boolean clip = true;
 
   @Option(names = "--batch", description = "Images per network call (default: ${DEFAULT-VALUE}).")
@@ -65,15 +79,23 @@ final class SampleCommand implements Callable<Integer> {
   Path out = Path.of("out", "samples");
 
   Sampler sampler() {
-    return switch (sampler.toLowerCase(Locale.ROOT)) {
-      case "ddim" -> new DdimSampler(steps, eta, clip);
-      case "ddpm" -> new DdpmSampler(steps, switch (variance.toLowerCase(Locale.ROOT)) {
-        case "posterior" -> DdpmSampler.Variance.POSTERIOR;
-        case "beta" -> DdpmSampler.Variance.BETA;
-        default -> throw new UserException("--variance: '" + variance + "' is not one of posterior, beta");
-      }, clip);
-      default -> throw new UserException("--sampler: '" + sampler + "' is not one of ddim, ddpm");
-    };
+    Spacing grid;
+    DdpmSampler.Variance ddpmVariance;
+    try {
+      grid = spacing == null ? null : Spacing.parse(spacing);
+    } catch (IllegalArgumentException e) {
+      throw new UserException("--spacing: " + e.getMessage(), e);
+    }
+    try {
+      ddpmVariance = variance == null ? null : DdpmSampler.Variance.parse(variance);
+    } catch (IllegalArgumentException e) {
+      throw new UserException("--variance: " + e.getMessage(), e);
+    }
+    try {
+      return Samplers.create(sampler, new SamplerOptions(steps, grid, eta, ddpmVariance, clip));
+    } catch (InvalidSamplerException e) {
+      throw new UserException("--" + e.field() + ": " + e.reason(), e);
+    }
   }
 
   @Override
@@ -81,12 +103,7 @@ final class SampleCommand implements Callable<Integer> {
     if (n < 1 || batch < 1) {
       throw new UserException("--n and --batch must be >= 1");
     }
-    Sampler s;
-    try {
-      s = sampler();
-    } catch (IllegalArgumentException e) {
-      throw new UserException(e.getMessage(), e);
-    }
+    Sampler s = sampler();
     PrintWriter log = spec.commandLine().getOut();
     float[] images = sample(model, s, n, batch, seed, threads, log);
     try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {
@@ -97,7 +114,10 @@ final class SampleCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Draws {@code n} images in batches with a progress display. */
+  /**
+   * Draws images {@code 0 .. n-1} of seed {@code seed} in batches, with a progress display. The grid is checked
+   * against the model first, so that a spacing the model cannot take is one line naming {@code --spacing}.
+   */
   static float[] sample(Path model, Sampler s, int n, int batch, long seed, int threads, PrintWriter log)
       throws OrtException {
     OnnxDenoiser d;
@@ -107,20 +127,20 @@ final class SampleCommand implements Callable<Integer> {
       throw new UserException(e.getMessage(), e);
     }
     try (d) {
-      int size = d.shape().size();
-      float[] all = new float[n * size];
+      int[] grid;
+      try {
+        grid = s.timesteps(d.metadata());
+      } catch (IllegalArgumentException e) {
+        throw new UserException("--spacing: " + model + ": " + e.getMessage(), e);
+      }
       int perImage = s.steps(d.metadata().timesteps());
       long total = (long) perImage * ((n + batch - 1) / batch);
+      log.printf(Locale.ROOT, "%s: %d steps, t = %d .. %d, %d network evaluations per image%n", s.name(),
+          grid.length, grid[0], grid[grid.length - 1], perImage);
       Progress p = Progress.start("sampling " + n + " images", total, log);
+      float[] all;
       try {
-        long[] done = {0};
-        for (int start = 0, b = 0; start < n; start += batch, b++) {
-          int m = Math.min(batch, n - start);
-          long base = done[0];
-          float[] x = s.sample(d, m, seed + b, k -> p.stepTo(base + k, null));
-          done[0] = base + perImage;
-          System.arraycopy(x, 0, all, start * size, m * size);
-        }
+        all = Samplers.draw(d, s, Noise.seeded(seed), n, batch, k -> p.stepTo(k, null));
       } finally {
         p.close();
       }
@@ -130,7 +150,6 @@ final class SampleCommand implements Callable<Integer> {
       return all;
     }
   }
-
   static void write(Path out, float[] images, int n, ModelMetadata m) throws IOException {
     Files.createDirectories(out);
     var shape = m.imageShape();
