@@ -135,8 +135,8 @@ final class SampleCommand implements Callable<Integer> {
       }
       int perImage = s.steps(d.metadata().timesteps());
       long total = (long) perImage * ((n + batch - 1) / batch);
-      log.printf(Locale.ROOT, "%s: %d steps, t = %d .. %d, %d network evaluations per image%n", s.name(),
-          grid.length, grid[0], grid[grid.length - 1], perImage);
+      log.printf(Locale.ROOT, "%s (%s spacing): %d steps, t = %d .. %d, %d network evaluations per image%n",
+          s.name(), s.spacing(), grid.length, grid[0], grid[grid.length - 1], perImage);
       Progress p = Progress.start("sampling " + n + " images", total, log);
       float[] all;
       try {

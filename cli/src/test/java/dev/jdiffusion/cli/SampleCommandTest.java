@@ -129,7 +129,7 @@ class SampleCommandTest {
     NpyArray a = Npy.read(tmp.resolve("out/samples.npy"));
     assertThat(a.shape()).containsExactly(10, 1, 2, 2);
     assertThat(Files.size(tmp.resolve("out/grid.png"))).isGreaterThan(50);
-    assertThat(r.out()).contains("heun: 20 steps, t = 99 .. 0, 39 network evaluations per image")
+    assertThat(r.out()).contains("heun (karras spacing): 20 steps, t = 99 .. 0, 39 network evaluations per image")
         .contains("sampling 10 images: 117/117").contains("images/s");
   }
 

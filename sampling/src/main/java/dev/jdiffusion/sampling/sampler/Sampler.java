@@ -44,6 +44,9 @@ public interface Sampler {
    */
   int[] timesteps(ModelMetadata model);
 
+  /** The timestep grid. */
+  Spacing spacing();
+
   /** The sampler's name as {@link Samplers#create} takes it, e.g. {@code dpmpp-2m}. */
   String name();
 }
