@@ -133,7 +133,7 @@ final class SampleCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new UserException("--spacing: " + model + ": " + e.getMessage(), e);
       }
-      int perImage = s.steps(d.metadata().timesteps());
+      int perImage = s.evaluations(d.metadata());
       long total = (long) perImage * ((n + batch - 1) / batch);
       log.printf(Locale.ROOT, "%s (%s spacing): %d steps, t = %d .. %d, %d network evaluations per image%n",
           s.name(), s.spacing(), grid.length, grid[0], grid[grid.length - 1], perImage);

@@ -40,6 +40,12 @@ public record HeunSampler(int steps, Spacing spacing, boolean clipX0) implements
   }
 
   @Override
+  public int evaluations(ModelMetadata model) {
+    int[] ts = timesteps(model);
+    return 2 * ts.length - 1 - (model.alphabar()[ts[0]] == 0 ? 1 : 0);
+  }
+
+  @Override
   public int[] timesteps(ModelMetadata model) {
     return spacing.timesteps(model.alphabar(), Math.min(steps, model.timesteps()));
   }

@@ -31,10 +31,21 @@ public interface Sampler {
   }
 
   /**
-   * The number of network evaluations per image on a model with {@code timesteps} timesteps (Heun: one
-   * fewer on a model with zero terminal SNR, whose first step is an Euler step).
+   * The number of network evaluations per image on a model with {@code timesteps} timesteps and a finite
+   * terminal sigma; {@link #evaluations} is exact for a given model.
    */
   int steps(int timesteps);
+
+  /**
+   * The number of network evaluations per image on {@code model} (Heun makes one fewer than {@link #steps} when
+   * its grid starts at zero terminal SNR, where its first step is an Euler step).
+   *
+   * @throws IllegalArgumentException when the grid cannot be formed on this model
+   */
+  default int evaluations(ModelMetadata model) {
+    timesteps(model);
+    return steps(model.timesteps());
+  }
 
   /**
    * The grid this sampler evaluates on {@code model}, noisiest first (Heun evaluates each point but the first

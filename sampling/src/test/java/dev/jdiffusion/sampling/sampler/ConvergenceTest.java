@@ -106,6 +106,35 @@ class ConvergenceTest {
     }
   }
 
+  /**
+   * On a v-prediction model with zero terminal SNR (sigma = infinity at T-1) the ODE samplers take their first
+   * step in its limit form: finite samples, Euler still equal to DDIM, Heun one evaluation fewer; and they still
+   * converge to the data (the flow from T-1 is then exact from pure noise).
+   */
+  @Test
+  void zeroTerminalSnrOdeSamplers() throws Exception {
+    double[] ab = GaussianData.linear(1000);
+    ab[999] = 0;
+    GaussianData data = new GaussianData(ab, MU, S, "v", PIXEL, -1, 1);
+    for (Spacing spacing : new Spacing[] {Spacing.TRAILING, Spacing.LINSPACE}) {
+      double[] euler = affine(data, make("euler", 30, spacing));
+      double[] ddim = affine(data, make("ddim", 30, spacing));
+      assertThat(euler[0]).isCloseTo(ddim[0], within(1e-5 * Math.abs(ddim[0])));
+      assertThat(euler[1]).isCloseTo(ddim[1], within(1e-5));
+      int[] calls = {0};
+      Sampler heun = make("heun", 30, spacing);
+      float[] out = heun.sample(data.denoiser(), PROBE, 0, 2, k -> calls[0] = k);
+      assertThat(calls[0]).isEqualTo(58).isEqualTo(heun.evaluations(data.metadata()));
+      assertThat(out[0]).isFinite();
+      assertThat(out[1]).isFinite();
+    }
+    for (String name : new String[] {"heun", "dpmpp-2m"}) {
+      double[] e = errors(data, make(name, 200, Spacing.TRAILING));
+      assertThat(e[0]).as(name + " variance").isCloseTo(0, within(0.01));
+      assertThat(e[1]).as(name + " mean").isCloseTo(0, within(1e-3));
+    }
+  }
+
   /** What a user of the linear schedule gets per network evaluation, each sampler on its default grid. */
   @Test
   void linearScheduleAtFewEvaluations() throws Exception {
