@@ -7,6 +7,7 @@ import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.Plugins;
 import dev.jdiffusion.exporter.ClassifierExporter;
 import dev.jdiffusion.exporter.onnx.OnnxGraphBuilder;
+import dev.jdiffusion.pipeline.Progress;
 import dev.jdiffusion.spi.dataset.DatasetConfig;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.trainer.classifier.ClassifierTraining;

@@ -3,6 +3,7 @@ package dev.jdiffusion.cli;
 import ai.onnxruntime.OrtException;
 import dev.jdiffusion.core.image.ImageGrid;
 import dev.jdiffusion.core.model.ModelMetadata;
+import dev.jdiffusion.pipeline.Progress;
 import dev.jdiffusion.sampling.OnnxDenoiser;
 import dev.jdiffusion.sampling.io.Npy;
 import dev.jdiffusion.sampling.io.NpyArray;

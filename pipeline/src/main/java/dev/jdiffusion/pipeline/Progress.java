@@ -1,4 +1,4 @@
-package dev.jdiffusion.cli;
+package dev.jdiffusion.pipeline;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -10,7 +10,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * Progress of long work: a progress bar (me.tongfei:progressbar) on an interactive terminal; on CI
  * ({@code CI=true}) or without a console, a plain line every {@code 10%} so logs stay readable.
  */
-final class Progress implements AutoCloseable {
+public final class Progress implements AutoCloseable {
   private final ProgressBar bar;
   private final PrintWriter log;
   private final String task;
@@ -30,12 +30,12 @@ final class Progress implements AutoCloseable {
         : null;
   }
 
-  static Progress start(String task, long total, PrintWriter log) {
+  public static Progress start(String task, long total, PrintWriter log) {
     boolean interactive = System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"));
     return new Progress(task, total, log, interactive);
   }
 
-  void stepTo(long done, String extra) {
+  public void stepTo(long done, String extra) {
     current = done;
     if (bar != null) {
       bar.stepTo(done);
@@ -53,7 +53,7 @@ final class Progress implements AutoCloseable {
     }
   }
 
-  Duration elapsed() {
+  public Duration elapsed() {
     return Duration.ofNanos(System.nanoTime() - started);
   }
 

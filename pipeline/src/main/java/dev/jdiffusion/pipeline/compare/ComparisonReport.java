@@ -1,7 +1,7 @@
-package dev.jdiffusion.cli.compare;
+package dev.jdiffusion.pipeline.compare;
 
-import dev.jdiffusion.cli.compare.ComparisonStats.MeanTrajectory;
-import dev.jdiffusion.cli.compare.ComparisonStats.Trajectory;
+import dev.jdiffusion.pipeline.compare.ComparisonStats.MeanTrajectory;
+import dev.jdiffusion.pipeline.compare.ComparisonStats.Trajectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
