@@ -1,18 +1,14 @@
 package dev.jdiffusion.cli;
 
 import ai.onnxruntime.OrtException;
-import dev.jdiffusion.core.image.ImageGrid;
-import dev.jdiffusion.core.model.ModelMetadata;
+import dev.jdiffusion.pipeline.ImageSampling;
 import dev.jdiffusion.pipeline.Progress;
 import dev.jdiffusion.sampling.OnnxDenoiser;
-import dev.jdiffusion.sampling.io.Npy;
-import dev.jdiffusion.sampling.io.NpyArray;
 import dev.jdiffusion.sampling.sampler.DdimSampler;
 import dev.jdiffusion.sampling.sampler.DdpmSampler;
 import dev.jdiffusion.sampling.sampler.Sampler;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -89,54 +85,12 @@ final class SampleCommand implements Callable<Integer> {
       throw new UserException(e.getMessage(), e);
     }
     PrintWriter log = spec.commandLine().getOut();
-    float[] images = sample(model, s, n, batch, seed, threads, log);
+    float[] images = ImageSampling.sample(model, s, n, batch, seed, threads, log, Progress.interactive());
     try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {
-      write(out, images, n, d.metadata());
+      ImageSampling.write(out, images, n, d.metadata());
     }
     log.printf("wrote %s and %s%n", out.resolve("samples.npy"), out.resolve("grid.png"));
     log.flush();
     return 0;
-  }
-
-  /** Draws {@code n} images in batches with a progress display. */
-  static float[] sample(Path model, Sampler s, int n, int batch, long seed, int threads, PrintWriter log)
-      throws OrtException {
-    OnnxDenoiser d;
-    try {
-      d = OnnxDenoiser.open(model, threads);
-    } catch (IllegalArgumentException e) {
-      throw new UserException(e.getMessage(), e);
-    }
-    try (d) {
-      int size = d.shape().size();
-      float[] all = new float[n * size];
-      int perImage = s.steps(d.metadata().timesteps());
-      long total = (long) perImage * ((n + batch - 1) / batch);
-      Progress p = Progress.start("sampling " + n + " images", total, log);
-      try {
-        long[] done = {0};
-        for (int start = 0, b = 0; start < n; start += batch, b++) {
-          int m = Math.min(batch, n - start);
-          long base = done[0];
-          float[] x = s.sample(d, m, seed + b, k -> p.stepTo(base + k, null));
-          done[0] = base + perImage;
-          System.arraycopy(x, 0, all, start * size, m * size);
-        }
-      } finally {
-        p.close();
-      }
-      double secs = p.elapsed().toNanos() / 1e9;
-      log.printf(Locale.ROOT, "sampled %d images in %.1f s (%.1f images/s, %d network evaluations each)%n",
-          n, secs, n / secs, perImage);
-      return all;
-    }
-  }
-
-  static void write(Path out, float[] images, int n, ModelMetadata m) throws IOException {
-    Files.createDirectories(out);
-    var shape = m.imageShape();
-    Npy.write(out.resolve("samples.npy"),
-        NpyArray.float32(images, n, shape.channels(), shape.height(), shape.width()));
-    ImageGrid.write(out.resolve("grid.png"), images, shape, 64, 8, m.pixelMin(), m.pixelMax());
   }
 }

@@ -30,11 +30,22 @@ public final class Progress implements AutoCloseable {
         : null;
   }
 
+  /** Starts the display: a bar when {@link #interactive()}, else lines on {@code log}. */
   public static Progress start(String task, long total, PrintWriter log) {
-    boolean interactive = System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"));
-    return new Progress(task, total, log, interactive);
+    return start(task, total, log, interactive());
   }
 
+  /** Starts the display: a bar (on the terminal) when {@code bar}, else a line on {@code log} every 10%. */
+  public static Progress start(String task, long total, PrintWriter log, boolean bar) {
+    return new Progress(task, total, log, bar);
+  }
+
+  /** Whether there is an interactive console and {@code CI} is not set: where a bar is readable. */
+  public static boolean interactive() {
+    return System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"));
+  }
+
+  /** Reports {@code done} of the total units, with an optional note ({@code extra}, may be null). */
   public void stepTo(long done, String extra) {
     current = done;
     if (bar != null) {
@@ -53,6 +64,7 @@ public final class Progress implements AutoCloseable {
     }
   }
 
+  /** Time since the start. */
   public Duration elapsed() {
     return Duration.ofNanos(System.nanoTime() - started);
   }
