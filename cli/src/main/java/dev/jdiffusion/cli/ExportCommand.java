@@ -1,15 +1,11 @@
 package dev.jdiffusion.cli;
 
-import ai.djl.ndarray.NDManager;
 import ai.onnxruntime.OrtException;
-import dev.jdiffusion.core.ConfigReader;
-import dev.jdiffusion.core.Plugins;
-import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.exporter.DenoiserExport;
 import dev.jdiffusion.exporter.ParityCheck;
+import dev.jdiffusion.pipeline.CheckpointExport;
+import dev.jdiffusion.pipeline.Environment;
 import dev.jdiffusion.trainer.Checkpoint;
-import dev.jdiffusion.trainer.TrainConfig;
-import dev.jdiffusion.trainer.unet.UNet;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -54,7 +50,8 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws IOException, OrtException {
     PrintWriter log = spec.commandLine().getOut();
     try {
-      DenoiserExport.Report r = export(main, resolve(checkpoint), out, !raw, parityBatch, tolerance);
+      DenoiserExport.Report r = CheckpointExport.export(Environment.of(main.injector(), Main.version()),
+          resolve(checkpoint), out, !raw, parityBatch, tolerance);
       log.printf(Locale.ROOT, "wrote %s (%.1f MB, ONNX opset 17, output '%s', %s weights of step %d)%n",
           r.file(), r.bytes() / 1e6, r.metadata().parameterization(), r.metadata().weights(),
           r.metadata().trainingStep());
@@ -81,20 +78,5 @@ final class ExportCommand implements Callable<Integer> {
       throw new UserException(checkpoint + ": no such checkpoint file or run directory");
     }
     return checkpoint;
-  }
-
-  /** Loads the checkpoint and exports it; shared with {@code run}. */
-  static DenoiserExport.Report export(Main main, Path file, Path out, boolean ema, int parityBatch,
-      double tolerance) throws IOException, OrtException {
-    Plugins plugins = main.injector().getInstance(Plugins.class);
-    ConfigReader reader = main.injector().getInstance(ConfigReader.class);
-    try (NDManager manager = NDManager.newBaseManager()) {
-      Checkpoint.Contents contents = Checkpoint.read(file, manager);
-      TrainConfig config = reader.convert(file + " (resolved config)", contents.config(), TrainConfig.class);
-      UNet net = Checkpoint.loadNetwork(file, manager, ema);
-      ModelMetadata meta = DenoiserExport.metadata(plugins, reader, config, net.config(), contents.step(),
-          ema ? "ema" : "raw", Main.version());
-      return DenoiserExport.export(net, meta, out, parityBatch, tolerance);
-    }
   }
 }

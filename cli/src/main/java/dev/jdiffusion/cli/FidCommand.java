@@ -1,5 +1,6 @@
 package dev.jdiffusion.cli;
 
+import dev.jdiffusion.pipeline.Progress;
 import dev.jdiffusion.sampling.fid.FeatureExtractionException;
 import dev.jdiffusion.sampling.fid.FeatureExtractor;
 import dev.jdiffusion.sampling.fid.FidInputs;

@@ -5,6 +5,7 @@ import dev.jdiffusion.core.Bootstrap;
 import dev.jdiffusion.core.ConfigException;
 import dev.jdiffusion.core.PluginException;
 import dev.jdiffusion.core.WeightException;
+import dev.jdiffusion.pipeline.PipelineException;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -75,7 +76,8 @@ public final class Main implements Runnable {
           if (e instanceof ConfigException
               || e instanceof PluginException
               || e instanceof WeightException
-              || e instanceof UserException) {
+              || e instanceof UserException
+              || e instanceof PipelineException) {
             commandLine.getErr().println("error: " + e.getMessage());
             return 2;
           }

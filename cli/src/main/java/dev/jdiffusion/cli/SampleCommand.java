@@ -1,23 +1,19 @@
 package dev.jdiffusion.cli;
 
 import ai.onnxruntime.OrtException;
-import dev.jdiffusion.core.image.ImageGrid;
 import dev.jdiffusion.core.model.ModelMetadata;
+import dev.jdiffusion.pipeline.ImageSampling;
+import dev.jdiffusion.pipeline.Progress;
 import dev.jdiffusion.sampling.OnnxDenoiser;
-import dev.jdiffusion.sampling.io.Npy;
-import dev.jdiffusion.sampling.io.NpyArray;
 import dev.jdiffusion.sampling.sampler.DdpmSampler;
 import dev.jdiffusion.sampling.sampler.InvalidSamplerException;
-import dev.jdiffusion.sampling.sampler.Noise;
 import dev.jdiffusion.sampling.sampler.Sampler;
 import dev.jdiffusion.sampling.sampler.SamplerOptions;
 import dev.jdiffusion.sampling.sampler.Samplers;
 import dev.jdiffusion.sampling.sampler.Spacing;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -104,57 +100,22 @@ final class SampleCommand implements Callable<Integer> {
       throw new UserException("--n and --batch must be >= 1");
     }
     Sampler s = sampler();
-    PrintWriter log = spec.commandLine().getOut();
-    float[] images = sample(model, s, n, batch, seed, threads, log);
+    ModelMetadata metadata;
     try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {
-      write(out, images, n, d.metadata());
-    }
-    log.printf("wrote %s and %s%n", out.resolve("samples.npy"), out.resolve("grid.png"));
-    log.flush();
-    return 0;
-  }
-
-  /**
-   * Draws images {@code 0 .. n-1} of seed {@code seed} in batches, with a progress display. The grid is checked
-   * against the model first, so that a spacing the model cannot take is one line naming {@code --spacing}.
-   */
-  static float[] sample(Path model, Sampler s, int n, int batch, long seed, int threads, PrintWriter log)
-      throws OrtException {
-    OnnxDenoiser d;
-    try {
-      d = OnnxDenoiser.open(model, threads);
+      metadata = d.metadata();
     } catch (IllegalArgumentException e) {
       throw new UserException(e.getMessage(), e);
     }
-    try (d) {
-      int[] grid;
-      try {
-        grid = s.timesteps(d.metadata());
-      } catch (IllegalArgumentException e) {
-        throw new UserException("--spacing: " + model + ": " + e.getMessage(), e);
-      }
-      int perImage = s.evaluations(d.metadata());
-      long total = (long) perImage * ((n + batch - 1) / batch);
-      log.printf(Locale.ROOT, "%s (%s spacing): %d steps, t = %d .. %d, %d network evaluations per image%n",
-          s.name(), s.spacing(), grid.length, grid[0], grid[grid.length - 1], perImage);
-      Progress p = Progress.start("sampling " + n + " images", total, log);
-      float[] all;
-      try {
-        all = Samplers.draw(d, s, Noise.seeded(seed), n, batch, k -> p.stepTo(k, null));
-      } finally {
-        p.close();
-      }
-      double secs = p.elapsed().toNanos() / 1e9;
-      log.printf(Locale.ROOT, "sampled %d images in %.1f s (%.1f images/s, %d network evaluations each)%n",
-          n, secs, n / secs, perImage);
-      return all;
+    try {
+      s.timesteps(metadata);
+    } catch (IllegalArgumentException e) {
+      throw new UserException("--spacing: " + model + ": " + e.getMessage(), e);
     }
-  }
-  static void write(Path out, float[] images, int n, ModelMetadata m) throws IOException {
-    Files.createDirectories(out);
-    var shape = m.imageShape();
-    Npy.write(out.resolve("samples.npy"),
-        NpyArray.float32(images, n, shape.channels(), shape.height(), shape.width()));
-    ImageGrid.write(out.resolve("grid.png"), images, shape, 64, 8, m.pixelMin(), m.pixelMax());
+    PrintWriter log = spec.commandLine().getOut();
+    float[] images = ImageSampling.sample(model, s, n, batch, seed, threads, log, Progress.interactive());
+    ImageSampling.write(out, images, n, metadata);
+    log.printf("wrote %s and %s%n", out.resolve("samples.npy"), out.resolve("grid.png"));
+    log.flush();
+    return 0;
   }
 }

@@ -9,6 +9,7 @@ import dev.jdiffusion.core.Plugins;
 import dev.jdiffusion.core.RunConfig;
 import dev.jdiffusion.core.ScheduleSpec;
 import dev.jdiffusion.core.WeighterSpec;
+import dev.jdiffusion.pipeline.WeightPlot;
 import dev.jdiffusion.spi.parameterization.ParameterizationConfig;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
 import java.io.IOException;

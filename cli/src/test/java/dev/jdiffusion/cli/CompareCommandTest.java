@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jdiffusion.cli.WeightsCommandTest.Run;
 import dev.jdiffusion.exporter.onnx.OnnxGraphBuilder;
+import dev.jdiffusion.pipeline.Comparison;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -71,8 +72,8 @@ class CompareCommandTest {
 
     Path seed1 = out.resolve("runs/cosine-timesteps-50/smoothed-kl-lambda-0.2/seed-1");
     Path seed0 = out.resolve("runs/cosine-timesteps-50/uniform/seed-0");
-    TreeMap<Long, Double> before1 = CompareCommand.readScores(seed1.resolve("fid.csv"));
-    TreeMap<Long, Double> before0 = CompareCommand.readScores(seed0.resolve("fid.csv"));
+    TreeMap<Long, Double> before1 = Comparison.readScores(seed1.resolve("fid.csv"));
+    TreeMap<Long, Double> before0 = Comparison.readScores(seed0.resolve("fid.csv"));
     assertThat(before1.keySet()).containsExactly(2L, 4L);
     // Interrupted after scoring step 2: the last score is gone; and one run lost its training past step 2.
     List<String> lines = Files.readAllLines(seed1.resolve("fid.csv"));
@@ -90,8 +91,8 @@ class CompareCommandTest {
         .doesNotContain("seed 1: step 2 FID")
         .contains("[4/4] cosine(timesteps=50) / smoothed-kl(lambda=0.2) / seed 1: step 4 FID");
     // Training resumes bit-exactly and sampling is seeded: the redone scores equal the first ones.
-    TreeMap<Long, Double> after1 = CompareCommand.readScores(seed1.resolve("fid.csv"));
-    TreeMap<Long, Double> after0 = CompareCommand.readScores(seed0.resolve("fid.csv"));
+    TreeMap<Long, Double> after1 = Comparison.readScores(seed1.resolve("fid.csv"));
+    TreeMap<Long, Double> after0 = Comparison.readScores(seed0.resolve("fid.csv"));
     assertThat(after1.get(4L)).isCloseTo(before1.get(4L), within(1e-4));
     assertThat(after0.get(2L)).isCloseTo(before0.get(2L), within(1e-4));
     assertThat(after0.get(4L)).isCloseTo(before0.get(4L), within(1e-4));
@@ -174,14 +175,5 @@ class CompareCommandTest {
     Run sampler = compare(config, dir.resolve("d"), fx);
     assertThat(sampler.exit()).isEqualTo(2);
     assertThat(sampler.err()).contains("sampler").contains("euler").contains("ddim or ddpm");
-  }
-
-  @Test
-  void labelsKeepTheParametersAsWrittenAndDirectoryNamesAreSafe() throws Exception {
-    var node = new ObjectMapper().readTree("[{\"name\": \"p2\", \"k\": 1, \"gamma\": 0.5}, {\"name\": \"uniform\"}]");
-    assertThat(CompareCommand.labels(node)).containsExactly("p2(k=1,gamma=0.5)", "uniform");
-    assertThat(CompareCommand.dirName("p2(k=1,gamma=0.5)")).isEqualTo("p2-k-1-gamma-0.5");
-    assertThat(CompareCommand.dirName("../x")).isEqualTo("..-x");
-    assertThat(CompareCommand.dirName("..")).isEqualTo("_..");
   }
 }

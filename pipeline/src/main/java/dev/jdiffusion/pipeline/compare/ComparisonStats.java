@@ -1,4 +1,4 @@
-package dev.jdiffusion.cli.compare;
+package dev.jdiffusion.pipeline.compare;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

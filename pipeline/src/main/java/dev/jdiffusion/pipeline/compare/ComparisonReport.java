@@ -1,7 +1,7 @@
-package dev.jdiffusion.cli.compare;
+package dev.jdiffusion.pipeline.compare;
 
-import dev.jdiffusion.cli.compare.ComparisonStats.MeanTrajectory;
-import dev.jdiffusion.cli.compare.ComparisonStats.Trajectory;
+import dev.jdiffusion.pipeline.compare.ComparisonStats.MeanTrajectory;
+import dev.jdiffusion.pipeline.compare.ComparisonStats.Trajectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +21,7 @@ import org.knowm.xchart.style.Styler;
  * The report of a comparison: {@code report.md} with its tables, one FID-trajectory plot per schedule
  * ({@code fid-SCHEDULE.png}, mean over seeds with the seed standard deviation as error bars), and the
  * numbers behind the tables as CSV ({@code fid.csv}, {@code gaps.csv}, {@code thresholds.csv}). The
- * statistics are {@link ComparisonStats}'; the weight plots are written by the command.
+ * statistics are {@link ComparisonStats}'; the weight plots are written by {@code Comparison}.
  */
 public final class ComparisonReport {
   private ComparisonReport() {}

@@ -1,4 +1,4 @@
-package dev.jdiffusion.cli.compare;
+package dev.jdiffusion.pipeline.compare;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.jdiffusion.core.ScheduleSpec;

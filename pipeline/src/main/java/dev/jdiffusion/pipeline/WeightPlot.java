@@ -1,4 +1,4 @@
-package dev.jdiffusion.cli;
+package dev.jdiffusion.pipeline;
 
 import dev.jdiffusion.core.LossWeights;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
@@ -12,10 +12,10 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** Weight curves against log-SNR, log-scale weights, as a PNG (XChart). */
-final class WeightPlot {
+public final class WeightPlot {
   private WeightPlot() {}
 
-  static void write(Path png, NoiseSchedule table, List<String> labels, List<LossWeights> weights, String title)
+  public static void write(Path png, NoiseSchedule table, List<String> labels, List<LossWeights> weights, String title)
       throws IOException {
     XYChart chart =
         new XYChartBuilder().width(900).height(560).title(title).xAxisTitle("log SNR")

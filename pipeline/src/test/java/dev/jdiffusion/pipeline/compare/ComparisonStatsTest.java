@@ -1,11 +1,11 @@
-package dev.jdiffusion.cli.compare;
+package dev.jdiffusion.pipeline.compare;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.jdiffusion.cli.compare.ComparisonStats.MeanTrajectory;
-import dev.jdiffusion.cli.compare.ComparisonStats.Trajectory;
+import dev.jdiffusion.pipeline.compare.ComparisonStats.MeanTrajectory;
+import dev.jdiffusion.pipeline.compare.ComparisonStats.Trajectory;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

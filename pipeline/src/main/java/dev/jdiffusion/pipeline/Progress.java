@@ -1,4 +1,4 @@
-package dev.jdiffusion.cli;
+package dev.jdiffusion.pipeline;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -10,7 +10,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * Progress of long work: a progress bar (me.tongfei:progressbar) on an interactive terminal; on CI
  * ({@code CI=true}) or without a console, a plain line every {@code 10%} so logs stay readable.
  */
-final class Progress implements AutoCloseable {
+public final class Progress implements AutoCloseable {
   private final ProgressBar bar;
   private final PrintWriter log;
   private final String task;
@@ -30,12 +30,23 @@ final class Progress implements AutoCloseable {
         : null;
   }
 
-  static Progress start(String task, long total, PrintWriter log) {
-    boolean interactive = System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"));
-    return new Progress(task, total, log, interactive);
+  /** Starts the display: a bar when {@link #interactive()}, else lines on {@code log}. */
+  public static Progress start(String task, long total, PrintWriter log) {
+    return start(task, total, log, interactive());
   }
 
-  void stepTo(long done, String extra) {
+  /** Starts the display: a bar (on the terminal) when {@code bar}, else a line on {@code log} every 10%. */
+  public static Progress start(String task, long total, PrintWriter log, boolean bar) {
+    return new Progress(task, total, log, bar);
+  }
+
+  /** Whether there is an interactive console and {@code CI} is not set: where a bar is readable. */
+  public static boolean interactive() {
+    return System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"));
+  }
+
+  /** Reports {@code done} of the total units, with an optional note ({@code extra}, may be null). */
+  public void stepTo(long done, String extra) {
     current = done;
     if (bar != null) {
       bar.stepTo(done);
@@ -53,7 +64,8 @@ final class Progress implements AutoCloseable {
     }
   }
 
-  Duration elapsed() {
+  /** Time since the start. */
+  public Duration elapsed() {
     return Duration.ofNanos(System.nanoTime() - started);
   }
 

@@ -1,0 +1,325 @@
+package dev.jdiffusion.pipeline;
+
+import ai.onnxruntime.OrtException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.exporter.DenoiserExport;
+import dev.jdiffusion.exporter.ParityCheck;
+import dev.jdiffusion.sampling.OnnxDenoiser;
+import dev.jdiffusion.sampling.fid.FeatureExtractor;
+import dev.jdiffusion.sampling.fid.FeatureStatistics;
+import dev.jdiffusion.sampling.fid.FrechetDistance;
+import dev.jdiffusion.sampling.fid.OnnxFeatureExtractor;
+import dev.jdiffusion.sampling.sampler.DdimSampler;
+import dev.jdiffusion.spi.dataset.DatasetSource;
+import dev.jdiffusion.spi.dataset.ImageShape;
+import dev.jdiffusion.trainer.TrainConfig;
+import dev.jdiffusion.trainer.TrainingRun;
+import dev.jdiffusion.trainer.TrainingStoppedException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * The whole job on one configuration: trains a denoiser, exports it to ONNX (parity-checked), samples it
+ * with DDIM in ONNX Runtime, scores FID against the dataset's test split with a feature extractor (the
+ * small classifier trained on the dataset's training split and cached, unless {@link
+ * Options.Builder#extractor(Path)} names one), and writes {@code report.md} with the loss curve, a sample
+ * grid, the FID and its extractor, and the time each stage took. Files in the output directory:
+ *
+ * <pre>
+ *   train/            the training run (metrics.jsonl, checkpoints)
+ *   model.onnx        the exported denoiser
+ *   samples/          samples.npy and grid.png
+ *   loss.png          the loss curve
+ *   report.md         the report
+ * </pre>
+ *
+ * {@code ./diffusion run} is this job with its defaults.
+ */
+public final class MainJob {
+  private MainJob() {}
+
+  /**
+   * How to run the job; build with {@link #builder(TrainConfig, Path)}.
+   *
+   * @param config the training configuration; it must name a dataset with a test split
+   * @param out the output directory
+   * @param samples images to sample for FID
+   * @param samplingSteps DDIM steps per image
+   * @param reference test-split images to compare the samples with
+   * @param extractor the FID feature extractor (ONNX); empty: the cached classifier for the dataset
+   * @param quickExtractor when the cached classifier has to be trained, train it on 2000 images for one
+   *     epoch (a smoke test) instead of 20000 for two
+   * @param log where progress and results are written
+   * @param progressBar show progress as a terminal bar instead of lines on {@code log}
+   */
+  public record Options(TrainConfig config, Path out, int samples, int samplingSteps, int reference,
+      Optional<Path> extractor, boolean quickExtractor, PrintWriter log, boolean progressBar) {
+    public Options {
+      Objects.requireNonNull(config, "config");
+      Objects.requireNonNull(out, "out");
+      Objects.requireNonNull(extractor, "extractor");
+      Objects.requireNonNull(log, "log");
+      if (config.dataset().isEmpty()) {
+        throw new IllegalArgumentException("config: dataset: missing required value (the data to train on)");
+      }
+      if (samples < 2) {
+        throw new IllegalArgumentException("samples: " + samples + " is not >= 2");
+      }
+      if (samplingSteps < 1) {
+        throw new IllegalArgumentException("samplingSteps: " + samplingSteps + " is not >= 1");
+      }
+      if (reference < 2) {
+        throw new IllegalArgumentException("reference: " + reference + " is not >= 2");
+      }
+    }
+
+    /**
+     * Options with the defaults of {@code ./diffusion run}: 500 samples, 25 DDIM steps, 10000 test images,
+     * the cached extractor, nothing logged.
+     */
+    public static Builder builder(TrainConfig config, Path out) {
+      return new Builder(config, out);
+    }
+
+    /** Builds {@link Options}. */
+    public static final class Builder {
+      private final TrainConfig config;
+      private final Path out;
+      private int samples = 500;
+      private int samplingSteps = 25;
+      private int reference = 10_000;
+      private Path extractor;
+      private boolean quickExtractor;
+      private PrintWriter log = new PrintWriter(Writer.nullWriter());
+      private boolean progressBar;
+
+      private Builder(TrainConfig config, Path out) {
+        this.config = config;
+        this.out = out;
+      }
+
+      /** Images to sample for FID (default 500). */
+      public Builder samples(int n) {
+        this.samples = n;
+        return this;
+      }
+
+      /** DDIM steps per image (default 25). */
+      public Builder samplingSteps(int n) {
+        this.samplingSteps = n;
+        return this;
+      }
+
+      /** Test-split images to compare with (default 10000). */
+      public Builder reference(int n) {
+        this.reference = n;
+        return this;
+      }
+
+      /** The FID feature extractor; null (the default) trains or reuses the cached classifier. */
+      public Builder extractor(Path onnx) {
+        this.extractor = onnx;
+        return this;
+      }
+
+      /** Train the cached classifier, when needed, in its smoke-test size (default false). */
+      public Builder quickExtractor(boolean quick) {
+        this.quickExtractor = quick;
+        return this;
+      }
+
+      /** Where progress and results go (default: nowhere). */
+      public Builder log(PrintWriter log) {
+        this.log = log;
+        return this;
+      }
+
+      /** Progress as a terminal bar instead of lines on the log (default false). */
+      public Builder progressBar(boolean bar) {
+        this.progressBar = bar;
+        return this;
+      }
+
+      /** The options; throws IllegalArgumentException for a configuration without a dataset or bad counts. */
+      public Options build() {
+        return new Options(config, out, samples, samplingSteps, reference, Optional.ofNullable(extractor),
+            quickExtractor, log, progressBar);
+      }
+    }
+  }
+
+  /**
+   * What the job produced.
+   *
+   * @param fid the Frechet distance between the samples' and the test images' features
+   * @param extractor the feature extractor's description (FIDs of different extractors are not comparable)
+   * @param samples images sampled
+   * @param reference test images compared with
+   * @param warnings what the FID computation warned about (e.g. fewer images than feature dimensions)
+   * @param seconds wall time of each stage, in order: {@code train}, {@code export}, {@code sample}, {@code fid}
+   * @param training the training run
+   * @param export the exported model and its parity
+   * @param report the written {@code report.md}
+   */
+  public record Result(double fid, String extractor, int samples, long reference, List<String> warnings,
+      Map<String, Double> seconds, TrainingRun.Summary training, DenoiserExport.Report export, Path report) {
+    public Result {
+      warnings = List.copyOf(warnings);
+      seconds = Collections.unmodifiableMap(new LinkedHashMap<>(seconds));
+    }
+
+    /** The exported denoiser. */
+    public Path model() {
+      return export.file();
+    }
+  }
+
+  /**
+   * Runs the job.
+   *
+   * @throws TrainingStoppedException when training stops (a non-finite loss or gradient)
+   * @throws PipelineException when the dataset has no test split or the extractor cannot be used
+   * @throws DenoiserExport.ParityException when the exported model does not match the trained one
+   */
+  public static Result run(Environment env, Options options) throws IOException, OrtException {
+    PrintWriter log = options.log();
+    ConfigReader reader = env.reader();
+    TrainConfig cfg = options.config();
+    Path dir = options.out();
+    int nSamples = options.samples();
+    int ddimSteps = options.samplingSteps();
+    Files.createDirectories(dir);
+    Map<String, Double> seconds = new LinkedHashMap<>();
+
+    // 1. train
+    long t0 = System.nanoTime();
+    TrainingRun.Summary summary;
+    try (DatasetSource data = env.plugins().openDataset(cfg.dataset().get())) {
+      summary = TrainingRun.run(cfg, env.plugins(), reader, data,
+          new TrainingRun.Options(dir.resolve("train"), false, log, options.progressBar()));
+    }
+    seconds.put("train", secondsSince(t0));
+
+    // 2. export
+    t0 = System.nanoTime();
+    Path model = dir.resolve("model.onnx");
+    DenoiserExport.Report export = CheckpointExport.export(env, summary.lastCheckpoint(), model, true, 8,
+        ParityCheck.DEFAULT_TOLERANCE);
+    log.printf(Locale.ROOT, "exported %s (parity max |DJL - ORT| = %.2g)%n", model, export.maxAbsDifference());
+    seconds.put("export", secondsSince(t0));
+
+    // 3. sample
+    t0 = System.nanoTime();
+    int threads = Runtime.getRuntime().availableProcessors();
+    float[] images = ImageSampling.sample(model, new DdimSampler(ddimSteps, 0, true), nSamples, 100, 0, threads,
+        log, options.progressBar());
+    try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {
+      ImageSampling.write(dir.resolve("samples"), images, nSamples, d.metadata());
+    }
+    seconds.put("sample", secondsSince(t0));
+    ImageShape shape = export.metadata().imageShape();
+
+    // 4. FID against the test split
+    t0 = System.nanoTime();
+    String datasetSpec = reader.json().writeValueAsString(cfg.dataset().get());
+    Path extractorFile = options.extractor().isPresent() ? options.extractor().get()
+        : FidScoring.cachedExtractor(env, cfg.dataset().get(), options.quickExtractor(), log, options.progressBar());
+    FrechetDistance.Result fid;
+    String extractorName;
+    long referenceCount;
+    try (FeatureExtractor fx = OnnxFeatureExtractor.open(extractorFile, OnnxFeatureExtractor.Options.defaults())) {
+      extractorName = fx.description();
+      FeatureStatistics generated = FidScoring.statistics(fx, images, nSamples, shape);
+      FeatureStatistics real;
+      try (DatasetSource test = env.plugins().openDataset(FidScoring.testSplit(reader, cfg.dataset().get()))) {
+        real = FidScoring.referenceStatistics(fx, test, options.reference());
+      }
+      referenceCount = real.count().orElse(0);
+      fid = FrechetDistance.compute(generated, real, "samples", "test split");
+    }
+    seconds.put("fid", secondsSince(t0));
+    fid.warnings().forEach(w -> log.println("warning: " + w));
+    log.printf(Locale.ROOT, "FID %.2f (%d samples vs %d test images; extractor %s)%n", fid.fid(), nSamples,
+        referenceCount, extractorName);
+
+    // 5. report
+    lossPlot(dir.resolve("train").resolve("metrics.jsonl"), dir.resolve("loss.png"));
+    Path report = dir.resolve("report.md");
+    writeReport(report, cfg, reader, summary, export, fid, extractorName, nSamples, referenceCount, ddimSteps,
+        seconds, datasetSpec);
+    log.flush();
+    return new Result(fid.fid(), extractorName, nSamples, referenceCount, fid.warnings(), seconds, summary, export,
+        report);
+  }
+
+  private static double secondsSince(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** Loss per step from {@code metrics.jsonl}, raw and as an exponential moving average. */
+  static void lossPlot(Path metrics, Path png) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<Double> steps = new ArrayList<>();
+    List<Double> losses = new ArrayList<>();
+    List<Double> smooth = new ArrayList<>();
+    double ema = Double.NaN;
+    for (String line : Files.readAllLines(metrics)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode n = json.readTree(line);
+      double loss = n.path("loss").asDouble();
+      steps.add(n.path("step").asDouble());
+      losses.add(loss);
+      ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
+      smooth.add(ema);
+    }
+    XYChart chart = new XYChartBuilder().width(800).height(450).title("Training loss (weighted, loss space)")
+        .xAxisTitle("step").yAxisTitle("loss").build();
+    chart.getStyler().setYAxisLogarithmic(true);
+    chart.getStyler().setXAxisTickMarkSpacingHint(90);
+    chart.getStyler().setXAxisDecimalPattern("#");
+    chart.addSeries("loss", steps, losses).setMarker(SeriesMarkers.NONE);
+    chart.addSeries("moving average (0.95)", steps, smooth).setMarker(SeriesMarkers.NONE);
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private static void writeReport(Path file, TrainConfig cfg, ConfigReader reader, TrainingRun.Summary summary,
+      DenoiserExport.Report export, FrechetDistance.Result fid, String extractorName, int nSamples,
+      long nReference, int ddimSteps, Map<String, Double> seconds, String datasetSpec) throws IOException {
+    StringBuilder md = new StringBuilder();
+    md.append("# jdiffusion run\n\n");
+    md.append(String.format(Locale.ROOT, "**FID %.2f** (%d DDIM-%d samples vs %d test images)%n%n",
+        fid.fid(), nSamples, ddimSteps, nReference));
+    md.append("Extractor: `").append(extractorName).append("`. FIDs from different extractors are not")
+        .append(" comparable; this one is not Inception-v3.\n\n");
+    fid.warnings().forEach(w -> md.append("Warning: ").append(w).append("\n\n"));
+    md.append("![samples](samples/grid.png)\n\n![loss](loss.png)\n\n");
+    md.append("## Configuration\n\n```json\n")
+        .append(reader.json().writerWithDefaultPrettyPrinter().writeValueAsString(cfg)).append("\n```\n\n");
+    md.append("## Stages\n\n| stage | seconds |\n| --- | --- |\n");
+    seconds.forEach((k, v) -> md.append(String.format(Locale.ROOT, "| %s | %.1f |%n", k, v)));
+    md.append(String.format(Locale.ROOT, "%nTrained %d steps; last checkpoint `%s`. Exported `%s` (%s weights),"
+            + " parity max |DJL - ONNX Runtime| = %.2g.%n", summary.steps(), summary.lastCheckpoint(),
+        export.file(), export.metadata().weights(), export.maxAbsDifference()));
+    md.append("\nDataset: `").append(datasetSpec).append("`\n");
+    Files.writeString(file, md.toString());
+  }
+}
