@@ -61,12 +61,15 @@ class CompareCommandTest {
         .contains("(4 of 4 runs complete)");
     List<String> all = Files.readAllLines(out.resolve("fid.csv"));
     assertThat(all).hasSize(1 + 4 * 2).first().isEqualTo("schedule,weighter,seed,step,fid");
-    assertThat(Files.readAllLines(out.resolve("gaps.csv"))).hasSize(2);
+    // one pair, one window with checkpoints (2 of 4 is the only intermediate one, and the first after
+    // warm-up): two seeds, their mean, the seed means
+    assertThat(Files.readAllLines(out.resolve("gaps.csv"))).hasSize(1 + 4);
+    assertThat(Files.readAllLines(out.resolve("null.csv"))).hasSize(1 + 2);
     assertThat(out.resolve("fid-cosine-timesteps-50.png")).isNotEmptyFile();
     assertThat(out.resolve("weights-cosine-timesteps-50.png")).isNotEmptyFile();
     String report = Files.readString(out.resolve("report.md"));
     assertThat(report).contains("## Final FID").contains("| cosine(timesteps=50) | smoothed-kl(lambda=0.2) |")
-        .contains("Training steps to reach uniform's own mean FID").contains("features from `gray-test")
+        .contains("Training steps to stay at or below it").contains("Null check").contains("features from `gray-test")
         .contains("![uniform](runs/cosine-timesteps-50/uniform/seed-0/samples/grid.png)");
     assertThat(Files.readString(out.resolve("extractor.txt"))).startsWith("gray-test");
 

@@ -16,9 +16,12 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.jdiffusion.core.internal.ConfigMappers;
 import dev.jdiffusion.core.internal.MissingValueException;
 import dev.jdiffusion.spi.InvalidParameterException;
+import dev.jdiffusion.spi.parameterization.ParameterizationConfig;
+import dev.jdiffusion.spi.parameterization.ParameterizationProvider;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -26,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -82,17 +86,19 @@ public final class ConfigReader {
   }
 
   private <T> T read(String source, String text, ObjectMapper mapper, Class<T> type) {
+    T value;
     try {
-      return mapper.readValue(text, type);
+      value = mapper.readValue(text, type);
     } catch (JsonProcessingException e) {
       throw translate(source, e);
     }
+    return checkZeroTerminalSnr(source, value);
   }
 
   /** Binds an already parsed tree, e.g. one built from command-line options. */
   public <T> T convert(String source, JsonNode node, Class<T> type) {
     try {
-      return json.treeToValue(node, type);
+      return checkZeroTerminalSnr(source, json.treeToValue(node, type));
     } catch (JsonProcessingException e) {
       throw translate(source, e);
     } catch (IllegalArgumentException e) {
@@ -134,6 +140,56 @@ public final class ConfigReader {
       }
     }
     return node;
+  }
+
+  /**
+   * Refuses a configuration (a record with a {@code parameterization} and one or more schedules) that asks
+   * for zero terminal SNR with a parameterization that cannot be trained or sampled where SNR = 0 (its
+   * coefficients there are not finite: eps-prediction). Lin et al. 2024 (section 3.2) switch to
+   * v-prediction for this reason; the message says so.
+   */
+  private <T> T checkZeroTerminalSnr(String source, T value) {
+    if (value == null || !value.getClass().isRecord()) {
+      return value;
+    }
+    ParameterizationConfig parameterization = null;
+    String parameterizationField = null;
+    String zeroTerminal = null;
+    for (RecordComponent rc : value.getClass().getRecordComponents()) {
+      Object v;
+      try {
+        v = rc.getAccessor().invoke(value);
+      } catch (ReflectiveOperationException e) {
+        continue;
+      }
+      if (v instanceof ParameterizationConfig p) {
+        parameterization = p;
+        parameterizationField = rc.getName();
+      } else if (v instanceof ScheduleSpec s && s.zeroTerminalSnr() && zeroTerminal == null) {
+        zeroTerminal = rc.getName();
+      } else if (v instanceof List<?> list && zeroTerminal == null) {
+        for (int i = 0; i < list.size(); i++) {
+          if (list.get(i) instanceof ScheduleSpec s && s.zeroTerminalSnr()) {
+            zeroTerminal = rc.getName() + "[" + i + "]";
+            break;
+          }
+        }
+      }
+    }
+    if (parameterization == null || zeroTerminal == null) {
+      return value;
+    }
+    PluginEntry entry = registry.forConfig(parameterization);
+    @SuppressWarnings("unchecked")
+    ParameterizationProvider<ParameterizationConfig> provider =
+        (ParameterizationProvider<ParameterizationConfig>) entry.provider();
+    Optional<String> why = ZeroTerminalSnr.unsupported(provider.create(parameterization));
+    if (why.isPresent()) {
+      throw new ConfigException(source, parameterizationField, "'" + entry.id() + "' cannot be used with "
+          + zeroTerminal + ".zeroTerminalSnr: true (at SNR = 0 its " + why.get() + "); zero terminal SNR"
+          + " needs v-prediction: " + parameterizationField + ": {name: v}", null);
+    }
+    return value;
   }
 
   /** Turns a Jackson failure into a message a user can act on. */

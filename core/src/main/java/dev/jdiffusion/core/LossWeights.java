@@ -18,6 +18,17 @@ import java.util.Optional;
  * coefficients ({@link Coefficients}): eps gives {@code w_eps}, x0 gives {@code w_eps * SNR}, v gives
  * {@code w_eps * SNR / (1 + SNR)}.
  *
+ * <p>Where SNR = 0 (the last step of a zero-terminal-SNR schedule) the eps-space weight of an x0- or
+ * v-space weight is singular ({@code w_x0 / SNR}), while the trained parameterization's own MSE is not:
+ * there the weight is evaluated in its declared space (or the overriding space) and carried to the
+ * trained output's MSE directly, {@code w_loss = w_s * k_s^2}, where {@code k_s} is how an error of the
+ * output moves the estimate of space {@code s} ({@code k_eps = epsFromOutput}, {@code k_x0 = x0FromOutput},
+ * {@code k_v = sqrt(alphabar) epsFromOutput - sigma x0FromOutput}). So {@code uniform} declared in v space
+ * weighs a v-prediction's terminal step by 1, and Min-SNR's {@code min(SNR, gamma)} weighs it by 0. An
+ * eps-space weight keeps its meaning there: a v-prediction's eps-MSE is identically zero at SNR = 0 (its
+ * eps estimate is {@code x_t}), so any eps-space weight gives that step weight 0; {@link #eps(int)} is
+ * {@code +infinity} at a step weighted this way with a positive weight.
+ *
  * <p>Every weight must be finite and {@code >= 0}. A weighter that is unbounded on the schedule (e.g.
  * {@code inverse-snr} at zero terminal SNR) is refused with the timestep and log-SNR, never clamped.
  */
@@ -50,7 +61,10 @@ public final class LossWeights {
       boolean normalize,
       Parameterization parameterization) {
     int n = schedule.timesteps();
+    LossSpace declared = space.orElse(weighter.space());
     double[] eps = new double[n];
+    double[] loss = new double[n];
+    boolean[] own = new boolean[n];
     for (int t = 0; t < n; t++) {
       double w;
       if (space.isPresent() && space.get() != weighter.space()) {
@@ -58,14 +72,38 @@ public final class LossWeights {
       } else {
         w = weighter.epsWeight(schedule, t);
       }
+      if (!Double.isFinite(w) && schedule.logSnr(t) == Double.NEGATIVE_INFINITY) {
+        // SNR = 0: the conversion through eps space is singular; weigh in the trained output's own space.
+        double ws = weighter.weight(schedule, t);
+        double wl = ws * square(outputFactor(declared, schedule, t, parameterization));
+        if (!(wl >= 0) || Double.isInfinite(wl)) {
+          throw new WeightException("weighter " + label + " has no finite weight at t = " + t + " (logSNR = "
+              + schedule.logSnr(t) + ", SNR = 0): its eps-space weight is " + w
+              + (declared == LossSpace.EPS ? "" : ", its " + declared.id() + "-space weight " + ws)
+              + ", on the trained output's MSE " + wl + "; weights must be finite and >= 0 at every timestep."
+              + (Double.isNaN(w) && declared != LossSpace.EPS && !Double.isNaN(ws)
+                  ? " A weighter defined in x0 or v space must give its eps-space weight in closed form where"
+                      + " SNR = 0 (override epsWeight)."
+                  : ""));
+        }
+        own[t] = true;
+        loss[t] = wl;
+        eps[t] = wl > 0 ? Double.POSITIVE_INFINITY : 0;
+        continue;
+      }
       check(label, "eps-space", schedule, t, w);
       eps[t] = w;
     }
     double scale = 1;
     if (normalize) {
       double sum = 0;
-      for (double w : eps) {
-        sum += w;
+      for (int t = 0; t < n; t++) {
+        if (Double.isInfinite(eps[t])) {
+          throw new WeightException("weighter " + label + " cannot be normalized to mean 1 in eps space: its"
+              + " eps-space weight is infinite at t = " + t + " (SNR = 0), where it is defined only in the"
+              + " trained parameterization's space; drop normalize");
+        }
+        sum += eps[t];
       }
       double mean = sum / n;
       if (!(mean > 0) || !Double.isFinite(mean)) {
@@ -77,14 +115,33 @@ public final class LossWeights {
         eps[t] *= scale;
       }
     }
-    double[] loss = new double[n];
     for (int t = 0; t < n; t++) {
+      if (own[t]) {
+        continue;
+      }
       double f = parameterization.coefficients(schedule, t).epsFromOutput();
       double w = eps[t] * f * f;
       check(label, "loss-space", schedule, t, w);
       loss[t] = w;
     }
     return new LossWeights(label, eps, loss, scale);
+  }
+
+  /**
+   * {@code k_s}: the error of the estimate of space {@code s} per unit error of the output, from the
+   * parameterization's coefficients, finite wherever they are.
+   */
+  private static double outputFactor(LossSpace s, NoiseSchedule schedule, int t, Parameterization p) {
+    Coefficients c = p.coefficients(schedule, t);
+    return switch (s) {
+      case EPS -> c.epsFromOutput();
+      case X0 -> c.x0FromOutput();
+      case V -> Math.sqrt(schedule.alphabar(t)) * c.epsFromOutput() - Math.sqrt(schedule.sigma2(t)) * c.x0FromOutput();
+    };
+  }
+
+  private static double square(double x) {
+    return x * x;
   }
 
   private static void check(String label, String what, NoiseSchedule s, int t, double w) {
@@ -108,7 +165,10 @@ public final class LossWeights {
     return eps.length;
   }
 
-  /** Weight on the eps-MSE at {@code t} (after normalization, if requested). */
+  /**
+   * Weight on the eps-MSE at {@code t} (after normalization, if requested); {@code +infinity} where SNR = 0
+   * and the weight is defined only in the trained parameterization's space (see the class comment).
+   */
   public double eps(int t) {
     return eps[t];
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.jdiffusion.spi.parameterization.Coefficients;
+import dev.jdiffusion.spi.parameterization.Parameterization;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
 import java.nio.file.Path;
 import java.util.List;
@@ -59,11 +60,25 @@ class NoiseScheduleTest {
     NoiseSchedule s = NoiseSchedule.fromBetas(new double[] {0.1, 0.5, 1.0});
     var weighter = new TestWeighters.NoClosedForm().create(new TestWeighters.NoClosedForm.Config());
     assertThat(injector).isNotNull();
-    assertThatThrownBy(() -> LossWeights.compute("test-no-closed-form", s, weighter, Optional.empty(), false,
-            (sched, t) -> new Coefficients(0, 1, 0, 0, 0, 1)))
+    // eps-prediction: x0_hat = (x_t - sigma out) / sqrt(alphabar), so an x0-space weight cannot reach it.
+    Parameterization eps = (sched, t) -> {
+      double root = Math.sqrt(sched.alphabar(t));
+      double sigma = Math.sqrt(sched.sigma2(t));
+      return new Coefficients(0, 1, 1 / root, -sigma / root, 0, 1);
+    };
+    assertThatThrownBy(() -> LossWeights.compute("test-no-closed-form", s, weighter, Optional.empty(), false, eps))
         .isInstanceOf(WeightException.class)
-        .hasMessageContaining("weighter test-no-closed-form gives NaN as eps-space weight at t = 2 (logSNR = -Infinity")
+        .hasMessageContaining("weighter test-no-closed-form has no finite weight at t = 2 (logSNR = -Infinity")
         .hasMessageContaining("override epsWeight");
+    // v-prediction: x0_hat = sqrt(alphabar) x_t - sigma out, so the x0-space weight min(0, 5) = 0 applies.
+    Parameterization v = (sched, t) -> {
+      double root = Math.sqrt(sched.alphabar(t));
+      double sigma = Math.sqrt(sched.sigma2(t));
+      return new Coefficients(-sigma, root, root, -sigma, sigma, root);
+    };
+    LossWeights w = LossWeights.compute("test-no-closed-form", s, weighter, Optional.empty(), false, v);
+    assertThat(w.loss(2)).isZero();
+    assertThat(w.eps(2)).isZero();
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.jdiffusion.exporter.ParityCheck;
 import dev.jdiffusion.pipeline.compare.CompareConfig;
 import dev.jdiffusion.pipeline.compare.ComparisonReport;
 import dev.jdiffusion.pipeline.compare.ComparisonStats.Trajectory;
+import dev.jdiffusion.pipeline.compare.TrajectoryStats;
 import dev.jdiffusion.sampling.OnnxDenoiser;
 import dev.jdiffusion.sampling.fid.FeatureExtractor;
 import dev.jdiffusion.sampling.fid.FeatureStatistics;
@@ -377,11 +378,14 @@ public final class Comparison {
         incomplete.add(s.scheduleLabel() + " / " + s.weighterLabel() + " / seed " + s.seed() + ": " + r.incomplete());
       }
     }
+    List<Double> meanWeights = new ArrayList<>();
     for (int s = 0; s < schedules.size(); s++) {
       NoiseSchedule table = plugins.schedule(config.schedules().get(s));
       List<LossWeights> weights = new ArrayList<>();
       for (WeighterSpec w : config.weighters()) {
-        weights.add(plugins.lossWeights(plugins.idOf(w.config()), table, w, config.parameterization()));
+        LossWeights lw = plugins.lossWeights(plugins.idOf(w.config()), table, w, config.parameterization());
+        weights.add(lw);
+        meanWeights.add(TrajectoryStats.meanWeight(lw.loss()));
       }
       WeightPlot.write(dir.resolve("weights-" + dirName(schedules.get(s)) + ".png"), table, weighters, weights,
           "Loss weights (" + plugins.idOf(config.parameterization()) + " loss space), " + schedules.get(s)
@@ -403,7 +407,8 @@ public final class Comparison {
         options.command(), schedules.stream().map(Comparison::dirName).toList(), schedules, weighters, reference,
         env.reader().json().writerWithDefaultPrettyPrinter().writeValueAsString(config), extractorName, incomplete,
         config.evaluation().samples(), config.evaluation().samplingSteps(), config.evaluation().sampler(),
-        elapsed.toNanos() / 60e9, config.seeds().get(0), grids);
+        elapsed.toNanos() / 60e9, config.seeds().get(0), grids, config.training().warmupSteps(),
+        plugins.idOf(config.parameterization()), meanWeights);
     ComparisonReport.write(dir, setup, trajectories);
     return new Report(dir.resolve("report.md"), trajectories.size(), ordered.size(), incomplete);
   }

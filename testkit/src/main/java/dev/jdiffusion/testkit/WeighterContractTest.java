@@ -58,8 +58,10 @@ public abstract class WeighterContractTest<C extends WeighterConfig> extends Plu
 
   /**
    * Whether the eps-space weight stays finite where SNR = 0 (zero terminal SNR). Return false for a
-   * weighter that is unbounded there, like {@code inverse-snr} or the variational bound; the framework then
-   * refuses such a schedule with a clear error, and the zero-terminal-SNR schedules are not checked.
+   * weighter that is unbounded there in eps space, like {@code inverse-snr}, {@code truncated-snr} or the
+   * variational bound: the framework then refuses that step with a clear error unless the weight is finite
+   * in the trained parameterization's own space (an x0-space weight for x0- or v-prediction), and the
+   * zero-terminal-SNR schedules are not checked here.
    */
   protected boolean boundedAtZeroSnr() {
     return true;

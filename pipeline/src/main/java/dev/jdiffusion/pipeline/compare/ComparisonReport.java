@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -20,8 +19,9 @@ import org.knowm.xchart.style.Styler;
 /**
  * The report of a comparison: {@code report.md} with its tables, one FID-trajectory plot per schedule
  * ({@code fid-SCHEDULE.png}, mean over seeds with the seed standard deviation as error bars), and the
- * numbers behind the tables as CSV ({@code fid.csv}, {@code gaps.csv}, {@code thresholds.csv}). The
- * statistics are {@link ComparisonStats}'; the weight plots are written by {@code Comparison}.
+ * numbers behind the tables as CSV ({@code fid.csv}, {@code gaps.csv}, {@code thresholds.csv},
+ * {@code null.csv}). The statistics are {@link TrajectoryStats}' (docs/compare.md defines each); the weight
+ * plots are written by {@code Comparison}.
  */
 public final class ComparisonReport {
   private ComparisonReport() {}
@@ -44,17 +44,26 @@ public final class ComparisonReport {
    * @param firstSeed the seed whose sample grids are shown
    * @param grids per schedule, then per weighter (row-major), the relative path of the first seed's
    *     sample grid at the last checkpoint, or null when there is none
+   * @param warmupSteps the runs' learning-rate warm-up, for the window without the first checkpoint after it
+   * @param lossSpace the parameterization whose loss the weights multiply (e.g. {@code eps})
+   * @param meanWeights per schedule, then per weighter (row-major), the mean loss-space weight under
+   *     uniformly drawn timesteps
    */
   public record Setup(String command, List<String> scheduleFiles, List<String> schedules, List<String> weighters,
       String reference, String configJson, String extractor, List<String> incomplete, int samples,
-      int samplingSteps, String sampler, double minutes, long firstSeed, List<String> grids) {}
+      int samplingSteps, String sampler, double minutes, long firstSeed, List<String> grids, long warmupSteps,
+      String lossSpace, List<Double> meanWeights) {}
 
   /** Writes the report, plots and CSV files into {@code dir}. */
   public static void write(Path dir, Setup setup, List<Trajectory> runs) throws IOException {
     List<MeanTrajectory> means = runs.isEmpty() ? List.of() : ComparisonStats.average(runs);
     StringBuilder md = new StringBuilder();
-    StringBuilder gapsCsv = new StringBuilder("schedule,a,b,mean_abs_gap,a_gap_to_reference,b_gap_to_reference\n");
-    StringBuilder thresholdsCsv = new StringBuilder("schedule,threshold,reference_step,weighter,step,earlier\n");
+    StringBuilder gapsCsv = new StringBuilder(
+        "schedule,window,a,b,seed,signed_gap,unsigned_gap,signed_low,signed_high,unsigned_low,unsigned_high\n");
+    StringBuilder thresholdsCsv = new StringBuilder("schedule,rule,trajectory,threshold,reference_checkpoint,"
+        + "reference_outcome,reference_step,weighter,outcome,step,earlier\n");
+    StringBuilder nullCsv = new StringBuilder("schedule,weighter,seed_a,seed_b,signed_gap,unsigned_gap,"
+        + "signed_gap_after_warmup,unsigned_gap_after_warmup,earlier_first_reach,earlier_stay_below\n");
     md.append("# Loss-weighting comparison\n\n");
     md.append("Command: `").append(setup.command()).append("`\n\n");
     md.append(String.format(Locale.ROOT, "FID of %d %s-%d samples per checkpoint against the test split, features"
@@ -106,84 +115,12 @@ public final class ComparisonReport {
       }
 
       Optional<MeanTrajectory> ref = group.stream().filter(m -> m.weighter().equals(setup.reference())).findFirst();
-      md.append("\nMean |FID(a) - FID(b)| over the intermediate checkpoints (all but the last), of the seed means");
-      ref.ifPresent(r -> md.append("; and each one's mean gap to ").append(r.weighter()));
-      md.append(":\n\n| a | b | mean abs gap | a's gap to ref | b's gap to ref | gap / a's | gap / b's |\n")
-          .append("| --- | --- | --- | --- | --- | --- | --- |\n");
-      for (int a = 0; a < group.size(); a++) {
-        for (int b = a + 1; b < group.size(); b++) {
-          MeanTrajectory ma = group.get(a);
-          MeanTrajectory mb = group.get(b);
-          double gap = ComparisonStats.meanAbsoluteGap(ma, mb);
-          double ga = ref.map(r -> ComparisonStats.meanAbsoluteGap(ma, r)).orElse(Double.NaN);
-          double gb = ref.map(r -> ComparisonStats.meanAbsoluteGap(mb, r)).orElse(Double.NaN);
-          md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %s | %s | %s | %s |%n", ma.weighter(),
-              mb.weighter(), gap, num(ga), num(gb), num(gap / ga), num(gap / gb)));
-          gapsCsv.append(String.format(Locale.ROOT, "%s,%s,%s,%.6f,%.6f,%.6f%n", csv(schedule),
-              csv(ma.weighter()), csv(mb.weighter()), gap, ga, gb));
-        }
-      }
-      md.append("\nSeed noise: mean |FID(seed i) - FID(seed j)| of one weighter over the same checkpoints. Two"
-          + " weighters that do not differ at all would still show a gap between seed means of about this"
-          + " divided by sqrt(seeds):\n\n| weighter | seed gap | / sqrt(seeds) |\n| --- | --- | --- |\n");
-      for (MeanTrajectory m : group) {
-        OptionalDouble noise = ComparisonStats.meanSeedGap(runs, schedule, m.weighter());
-        md.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", m.weighter(),
-            noise.isPresent() ? num(noise.getAsDouble()) : "one seed",
-            noise.isPresent() ? num(noise.getAsDouble() / Math.sqrt(m.seeds())) : "-"));
-      }
-
-      if (ref.isPresent()) {
-        MeanTrajectory r = ref.get();
-        double[] thresholds = ComparisonStats.midTrainingThresholds(r);
-        int from = Math.max(1, steps.length - 1) / 3;
-        md.append("\nTraining steps to reach ").append(r.weighter())
-            .append("'s own mean FID at its mid-training checkpoints (the middle third of the intermediate ones)"
-                + " and stay there (linearly interpolated between checkpoints); \"earlier\" is 1 - steps / ")
-            .append(r.weighter()).append("'s steps:\n\n| threshold (").append(r.weighter()).append(" at step) |");
-        group.forEach(m -> md.append(' ').append(m.weighter()).append(" |"));
-        md.append("\n| --- |");
-        group.forEach(m -> md.append(" --- |"));
-        md.append('\n');
-        double[] sumEarlier = new double[group.size()];
-        int[] counted = new int[group.size()];
-        for (int i = 0; i < thresholds.length; i++) {
-          long refStep = steps[from + i];
-          OptionalDouble refSteps = ComparisonStats.stepsToReach(r, thresholds[i]);
-          md.append(String.format(Locale.ROOT, "| %.2f (%d) |", thresholds[i], refStep));
-          for (int g = 0; g < group.size(); g++) {
-            MeanTrajectory m = group.get(g);
-            OptionalDouble reached = ComparisonStats.stepsToReach(m, thresholds[i]);
-            if (reached.isEmpty()) {
-              md.append(" not for good |");
-              thresholdsCsv.append(String.format(Locale.ROOT, "%s,%.6f,%d,%s,,%n", csv(schedule), thresholds[i],
-                  refStep, csv(m.weighter())));
-              continue;
-            }
-            if (refSteps.isEmpty()) {
-              // the reference itself does not stay below its own mid-training FID: nothing to compare with
-              md.append(String.format(Locale.ROOT, " %.0f |", reached.getAsDouble()));
-              thresholdsCsv.append(String.format(Locale.ROOT, "%s,%.6f,%d,%s,%.1f,%n", csv(schedule),
-                  thresholds[i], refStep, csv(m.weighter()), reached.getAsDouble()));
-              continue;
-            }
-            double earlier = 1 - reached.getAsDouble() / refSteps.getAsDouble();
-            sumEarlier[g] += earlier;
-            counted[g]++;
-            md.append(String.format(Locale.ROOT, " %.0f (%+.0f%%) |", reached.getAsDouble(), 100 * earlier));
-            thresholdsCsv.append(String.format(Locale.ROOT, "%s,%.6f,%d,%s,%.1f,%.4f%n", csv(schedule),
-                thresholds[i], refStep, csv(m.weighter()), reached.getAsDouble(), earlier));
-          }
-          md.append('\n');
-        }
-        md.append("| mean earlier |");
-        for (int g = 0; g < group.size(); g++) {
-          md.append(counted[g] == 0 ? " - |"
-              : String.format(Locale.ROOT, " %+.0f%% (%d of %d) |", 100 * sumEarlier[g] / counted[g], counted[g],
-                  thresholds.length));
-        }
-        md.append('\n');
-      }
+      Sections sections = new Sections(setup, schedule, group, runs, s);
+      sections.meanWeights(md);
+      sections.gaps(md, gapsCsv);
+      ref.ifPresent(r -> sections.ratios(md, r));
+      sections.nullCheck(md, nullCsv);
+      ref.ifPresent(r -> sections.thresholds(md, thresholdsCsv, r));
       md.append("\n![loss weights](weights-").append(setup.scheduleFiles().get(s)).append(".png)\n");
       StringBuilder row = new StringBuilder();
       StringBuilder head = new StringBuilder();
@@ -204,7 +141,8 @@ public final class ComparisonReport {
     }
 
     md.append("\n## Configuration\n\n```json\n").append(setup.configJson()).append("\n```\n");
-    md.append("\nCSV: `fid.csv` (every score), `gaps.csv`, `thresholds.csv`.\n");
+    md.append("\nCSV: `fid.csv` (every score), `gaps.csv`, `thresholds.csv`, `null.csv`. Definitions:"
+        + " docs/compare.md.\n");
 
     StringBuilder fidCsv = new StringBuilder("schedule,weighter,seed,step,fid\n");
     for (Trajectory r : runs) {
@@ -216,7 +154,351 @@ public final class ComparisonReport {
     Files.writeString(dir.resolve("fid.csv"), fidCsv, StandardCharsets.UTF_8);
     Files.writeString(dir.resolve("gaps.csv"), gapsCsv, StandardCharsets.UTF_8);
     Files.writeString(dir.resolve("thresholds.csv"), thresholdsCsv, StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("null.csv"), nullCsv, StandardCharsets.UTF_8);
     Files.writeString(dir.resolve("report.md"), md, StandardCharsets.UTF_8);
+  }
+
+  /** The statistics sections of one schedule. */
+  private static final class Sections {
+    private final Setup setup;
+    private final String schedule;
+    private final List<MeanTrajectory> group;
+    private final List<Trajectory> runs;
+    private final int scheduleIndex;
+    private final long[] steps;
+
+    Sections(Setup setup, String schedule, List<MeanTrajectory> group, List<Trajectory> runs, int scheduleIndex) {
+      this.setup = setup;
+      this.schedule = schedule;
+      this.group = group;
+      this.runs = runs;
+      this.scheduleIndex = scheduleIndex;
+      this.steps = group.get(0).steps();
+    }
+
+    /** The complete runs of {@code weighter} at {@code seeds}, in that order, as {@code [seed][checkpoint]}. */
+    double[][] fid(String weighter, List<Long> seeds) {
+      double[][] out = new double[seeds.size()][];
+      for (int i = 0; i < seeds.size(); i++) {
+        long seed = seeds.get(i);
+        out[i] = runs.stream().filter(r -> r.schedule().equals(schedule) && r.weighter().equals(weighter)
+            && r.seed() == seed).findFirst().orElseThrow().fid();
+      }
+      return out;
+    }
+
+    List<Long> seeds(String weighter) {
+      return runs.stream().filter(r -> r.schedule().equals(schedule) && r.weighter().equals(weighter))
+          .map(Trajectory::seed).toList();
+    }
+
+    /** The seeds at which both weighters have a complete run: the pairs. */
+    List<Long> commonSeeds(String a, String b) {
+      List<Long> sb = seeds(b);
+      return seeds(a).stream().filter(sb::contains).toList();
+    }
+
+    void meanWeights(StringBuilder md) {
+      md.append("\nMean loss weight (on the ").append(setup.lossSpace()).append("-MSE, timesteps drawn uniformly;"
+          + " it scales the gradient, which AdamW largely normalizes away, and interacts with gradient"
+          + " clipping):\n\n| weighter | mean weight | relative to ").append(setup.reference())
+          .append(" |\n| --- | --- | --- |\n");
+      int n = setup.weighters().size();
+      int refIndex = setup.weighters().indexOf(setup.reference());
+      double ref = refIndex < 0 ? Double.NaN : setup.meanWeights().get(scheduleIndex * n + refIndex);
+      for (int w = 0; w < n; w++) {
+        double m = setup.meanWeights().get(scheduleIndex * n + w);
+        md.append(String.format(Locale.ROOT, "| %s | %.4g | %s |%n", setup.weighters().get(w), m,
+            Double.isFinite(ref) && ref > 0 ? String.format(Locale.ROOT, "%.4f", m / ref) : "-"));
+      }
+    }
+
+    void gaps(StringBuilder md, StringBuilder csv) {
+      md.append("\nGaps FID(a) - FID(b), paired by seed. Per seed: the mean over the checkpoints of the window"
+          + " of the signed difference (positive: a is worse) and of its absolute value (the paper's statistic,"
+          + " on one trajectory). Over seeds: the mean of those, with a 95% t-interval over seeds; and |gap| of"
+          + " the seed means (the mean over checkpoints of |mean FID(a) - mean FID(b)|). Windows: all"
+          + " intermediate checkpoints (all but the last), and the same without the first checkpoint after"
+          + " warm-up (" + setup.warmupSteps() + " steps).\n\n"
+          + "| window | a | b | signed, per seed | signed, mean [95% CI] | unsigned, per seed"
+          + " | unsigned, mean [95% CI] | unsigned of seed means |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+      for (TrajectoryStats.Window window : TrajectoryStats.Window.values()) {
+        int[] idx = TrajectoryStats.window(steps, setup.warmupSteps(), window);
+        if (idx.length == 0) {
+          continue;
+        }
+        for (int a = 0; a < group.size(); a++) {
+          for (int b = a + 1; b < group.size(); b++) {
+            String wa = group.get(a).weighter();
+            String wb = group.get(b).weighter();
+            List<Long> seeds = commonSeeds(wa, wb);
+            if (seeds.isEmpty()) {
+              continue;
+            }
+            TrajectoryStats.PairedGaps g = TrajectoryStats.pairedGaps(fid(wa, seeds), fid(wb, seeds), idx);
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s |%n", windowLabel(window),
+                wa, wb, perSeed(seeds, g.signed().values(), "%+.2f"), withInterval(g.signed(), "%+.2f"),
+                perSeed(seeds, g.unsigned().values(), "%.2f"), withInterval(g.unsigned(), "%.2f"),
+                num(g.unsignedOfSeedMeans())));
+            String prefix = csv(schedule) + "," + windowId(window) + "," + csv(wa) + "," + csv(wb) + ",";
+            for (int i = 0; i < g.signed().n(); i++) {
+              csv.append(prefix).append(seeds.get(i)).append(',').append(d(g.signed().values()[i])).append(',')
+                  .append(d(g.unsigned().values()[i])).append(",,,,\n");
+            }
+            csv.append(prefix).append("mean,").append(d(g.signed().mean())).append(',')
+                .append(d(g.unsigned().mean())).append(',').append(d(g.signed().lower())).append(',')
+                .append(d(g.signed().upper())).append(',').append(d(g.unsigned().lower())).append(',')
+                .append(d(g.unsigned().upper())).append('\n');
+            csv.append(prefix).append("seed-means,").append(d(g.signed().mean())).append(',')
+                .append(d(g.unsignedOfSeedMeans())).append(",,,,\n");
+          }
+        }
+      }
+    }
+
+    /** The paper's trajectory-level matching: |a - b| against each one's |gap| to the reference. */
+    void ratios(StringBuilder md, MeanTrajectory ref) {
+      List<MeanTrajectory> others = group.stream().filter(m -> m != ref).toList();
+      if (others.size() < 2) {
+        return;
+      }
+      md.append("\nTrajectory-level matching (the paper's \"|Ours - Min-SNR| about 3x tighter than either one's"
+          + " gap to DDPM\"): the unsigned gap of a and b over each one's unsigned gap to ").append(ref.weighter())
+          .append(", per seed (the paper's single-trajectory statistic) and of the seed means; below 1: a and b"
+          + " are closer to each other than to ").append(ref.weighter()).append(".\n\n"
+          + "| window | a | b | per seed: gap / a's, gap / b's | seed means: gap / a's, gap / b's |\n"
+          + "| --- | --- | --- | --- | --- |\n");
+      for (TrajectoryStats.Window window : TrajectoryStats.Window.values()) {
+        int[] idx = TrajectoryStats.window(steps, setup.warmupSteps(), window);
+        if (idx.length == 0) {
+          continue;
+        }
+        for (int a = 0; a < others.size(); a++) {
+          for (int b = a + 1; b < others.size(); b++) {
+            String wa = others.get(a).weighter();
+            String wb = others.get(b).weighter();
+            List<Long> seeds = commonSeeds(wa, wb).stream()
+                .filter(commonSeeds(wa, ref.weighter())::contains).filter(commonSeeds(wb, ref.weighter())::contains)
+                .toList();
+            if (seeds.isEmpty()) {
+              continue;
+            }
+            double[][] fa = fid(wa, seeds);
+            double[][] fb = fid(wb, seeds);
+            double[][] fr = fid(ref.weighter(), seeds);
+            List<String> per = new ArrayList<>();
+            for (int i = 0; i < seeds.size(); i++) {
+              double ab = TrajectoryStats.unsignedGap(fa[i], fb[i], idx);
+              per.add(String.format(Locale.ROOT, "%d: %s, %s", seeds.get(i),
+                  num(ab / TrajectoryStats.unsignedGap(fa[i], fr[i], idx)),
+                  num(ab / TrajectoryStats.unsignedGap(fb[i], fr[i], idx))));
+            }
+            double[] ma = TrajectoryStats.seedMean(fa);
+            double[] mb = TrajectoryStats.seedMean(fb);
+            double[] mr = TrajectoryStats.seedMean(fr);
+            double ab = TrajectoryStats.unsignedGap(ma, mb, idx);
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s, %s |%n", windowLabel(window), wa, wb,
+                String.join("; ", per), num(ab / TrajectoryStats.unsignedGap(ma, mr, idx)),
+                num(ab / TrajectoryStats.unsignedGap(mb, mr, idx))));
+          }
+        }
+      }
+    }
+
+    void nullCheck(StringBuilder md, StringBuilder csv) {
+      StringBuilder rows = new StringBuilder();
+      double sum = 0;
+      int pairs = 0;
+      for (MeanTrajectory m : group) {
+        List<Long> seeds = seeds(m.weighter());
+        if (seeds.size() < 2) {
+          continue;
+        }
+        long[] seedArray = seeds.stream().mapToLong(Long::longValue).toArray();
+        for (TrajectoryStats.NullPair p : TrajectoryStats.nullCheck(seedArray, steps, fid(m.weighter(), seeds),
+            setup.warmupSteps())) {
+          rows.append(String.format(Locale.ROOT, "| %s | %d vs %d | %s | %s | %s | %s | %s | %s |%n", m.weighter(),
+              p.seedA(), p.seedB(), signed(p.signed()), num(p.unsigned()), signed(p.signedAfterWarmup()),
+              num(p.unsignedAfterWarmup()), earlier(p.firstReach()), earlier(p.stayBelow())));
+          csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%s,%s,%s,%s,%s,%s%n", csv(schedule),
+              csv(m.weighter()), p.seedA(), p.seedB(), d(p.signed()), d(p.unsigned()), d(p.signedAfterWarmup()),
+              d(p.unsignedAfterWarmup()), d(p.firstReach().mean()), d(p.stayBelow().mean())));
+          sum += p.unsigned();
+          pairs++;
+        }
+      }
+      if (pairs == 0) {
+        md.append("\nNull check: needs two seeds of a weighter; there is one.\n");
+        return;
+      }
+      md.append("\nNull check: two seeds of one weighter put through the same single-trajectory statistics (seed"
+          + " a in the place of a, seed b in the place of b and of the reference). Nothing differs but the seed,"
+          + " so this is what the statistics read when nothing differs. Two seeds share nothing, while two"
+          + " weighters at one seed share initialization, data order and noise, so a paired gap due to chance"
+          + " alone is usually smaller than these.\n\n"
+          + "| weighter | seeds | signed | unsigned | signed, after warm-up | unsigned, after warm-up"
+          + " | earlier, first reach | earlier, stay below |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+          .append(rows);
+      md.append(String.format(Locale.ROOT, "%nMean unsigned gap of these %d pairs (all intermediate"
+          + " checkpoints): %.2f.%n", pairs, sum / pairs));
+    }
+
+    void thresholds(StringBuilder md, StringBuilder csv, MeanTrajectory ref) {
+      int[] mid = TrajectoryStats.midTraining(steps.length);
+      for (TrajectoryStats.Rule rule : TrajectoryStats.Rule.values()) {
+        String ruleText = rule == TrajectoryStats.Rule.FIRST_REACH
+            ? "first reach it (the first time at or below it)" : "stay at or below it from then on";
+        md.append("\nTraining steps to ").append(ruleText).append(", for ").append(ref.weighter())
+            .append("'s own FIDs at its mid-training checkpoints (steps ");
+        for (int i = 0; i < mid.length; i++) {
+          md.append(i == 0 ? "" : ", ").append(steps[mid[i]]);
+        }
+        md.append("), linearly interpolated between checkpoints; \"earlier\" is 1 - steps / ")
+            .append(ref.weighter()).append("'s steps. A run already at or below a threshold at its first"
+                + " checkpoint (step ").append(steps[0]).append(") reached it at an unknown earlier step: censored,"
+                + " shown as \"<= ").append(steps[0]).append(" (censored)\" and left out of every mean, as is a"
+                + " threshold the reference itself reaches censored. On the seed means:\n\n| threshold (")
+            .append(ref.weighter()).append(" at step) |");
+        group.forEach(m -> md.append(' ').append(m.weighter()).append(" |"));
+        md.append("\n| --- |");
+        group.forEach(m -> md.append(" --- |"));
+        md.append('\n');
+        List<TrajectoryStats.ThresholdSummary> summaries = new ArrayList<>();
+        List<List<Long>> seedsOf = new ArrayList<>();
+        for (MeanTrajectory m : group) {
+          List<Long> seeds = commonSeeds(m.weighter(), ref.weighter());
+          seedsOf.add(seeds);
+          summaries.add(seeds.isEmpty() ? null : TrajectoryStats.thresholdSummary(steps,
+              fid(ref.weighter(), seeds), fid(m.weighter(), seeds), rule));
+          if (!seeds.isEmpty()) {
+            for (int i = 0; i < seeds.size(); i++) {
+              List<TrajectoryStats.Threshold> perSeed = TrajectoryStats.thresholds(steps,
+                  fid(ref.weighter(), seeds)[i], fid(m.weighter(), seeds)[i], rule);
+              thresholdRows(csv, rule, String.valueOf(seeds.get(i)), m.weighter(), perSeed);
+            }
+            thresholdRows(csv, rule, "mean", m.weighter(), summaries.get(summaries.size() - 1)
+                .thresholdsOfSeedMeans());
+          }
+        }
+        for (int i = 0; i < mid.length; i++) {
+          TrajectoryStats.Threshold any = summaries.stream().filter(x -> x != null).findFirst().orElseThrow()
+              .thresholdsOfSeedMeans().get(i);
+          md.append(String.format(Locale.ROOT, "| %.2f (%d) |", any.value(), steps[any.checkpoint()]));
+          for (TrajectoryStats.ThresholdSummary sum : summaries) {
+            if (sum == null) {
+              md.append(" - |");
+              continue;
+            }
+            TrajectoryStats.Threshold t = sum.thresholdsOfSeedMeans().get(i);
+            md.append(' ').append(crossing(t.run(), rule));
+            if (t.earlier().isPresent()) {
+              md.append(String.format(Locale.ROOT, " (%+.0f%%)", 100 * t.earlier().getAsDouble()));
+            } else if (t.reference().outcome() == TrajectoryStats.Outcome.CENSORED
+                && t.run().outcome() != TrajectoryStats.Outcome.CENSORED) {
+              md.append(" (reference censored)");
+            }
+            md.append(" |");
+          }
+          md.append('\n');
+        }
+        md.append("| mean earlier, seed means |");
+        summaries.forEach(x -> md.append(' ').append(x == null ? "-" : earlier(x.ofSeedMeans())).append(" |"));
+        md.append("\n| mean earlier, per seed (the paper's single-trajectory statistic) |");
+        for (int g = 0; g < group.size(); g++) {
+          TrajectoryStats.ThresholdSummary x = summaries.get(g);
+          if (x == null) {
+            md.append(" - |");
+            continue;
+          }
+          List<String> parts = new ArrayList<>();
+          for (int i = 0; i < x.perSeed().size(); i++) {
+            parts.add(seedsOf.get(g).get(i) + ": " + earlier(x.perSeed().get(i)));
+          }
+          md.append(' ').append(String.join("; ", parts)).append(" |");
+        }
+        md.append("\n| mean of the per-seed means [95% CI] |");
+        summaries.forEach(x -> md.append(' ').append(x == null || x.overSeeds().n() == 0 ? "-"
+            : withInterval(percent(x.overSeeds()), "%+.0f%%")).append(" |"));
+        md.append('\n');
+      }
+    }
+
+    private void thresholdRows(StringBuilder csv, TrajectoryStats.Rule rule, String trajectory, String weighter,
+        List<TrajectoryStats.Threshold> rows) {
+      for (TrajectoryStats.Threshold t : rows) {
+        csv.append(String.join(",", csv(schedule), rule.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+            trajectory, d(t.value()), String.valueOf(steps[t.checkpoint()]),
+            t.reference().outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'), d(t.reference().step()),
+            csv(weighter), t.run().outcome().name().toLowerCase(Locale.ROOT).replace('_', '-'), d(t.run().step()),
+            t.earlier().isPresent() ? d(t.earlier().getAsDouble()) : "")).append('\n');
+      }
+    }
+
+    private String crossing(TrajectoryStats.Crossing c, TrajectoryStats.Rule rule) {
+      return switch (c.outcome()) {
+        case REACHED -> String.format(Locale.ROOT, "%.0f", c.step());
+        case CENSORED -> "<= " + steps[0] + " (censored)";
+        case NOT_REACHED -> rule == TrajectoryStats.Rule.FIRST_REACH ? "not reached" : "not for good";
+      };
+    }
+
+    private static String earlier(TrajectoryStats.Earlier e) {
+      StringBuilder sb = new StringBuilder(e.counted() == 0 ? "-"
+          : String.format(Locale.ROOT, "%+.0f%%", 100 * e.mean()));
+      sb.append(" (").append(e.counted()).append(" of ").append(e.total());
+      if (e.censored() > 0) {
+        sb.append("; ").append(e.censored()).append(" censored");
+      }
+      if (e.notReached() > 0) {
+        sb.append("; ").append(e.notReached()).append(" not reached");
+      }
+      return sb.append(')').toString();
+    }
+
+    private static TrajectoryStats.Estimate percent(TrajectoryStats.Estimate e) {
+      double[] v = e.values().clone();
+      for (int i = 0; i < v.length; i++) {
+        v[i] *= 100;
+      }
+      return TrajectoryStats.estimate(v);
+    }
+
+    private static String perSeed(List<Long> seeds, double[] values, String format) {
+      List<String> parts = new ArrayList<>();
+      for (int i = 0; i < values.length; i++) {
+        parts.add(seeds.get(i) + ": " + (Double.isFinite(values[i])
+            ? String.format(Locale.ROOT, format, values[i]) : "-"));
+      }
+      return String.join(", ", parts);
+    }
+
+    private static String withInterval(TrajectoryStats.Estimate e, String format) {
+      if (!Double.isFinite(e.mean())) {
+        return "-";
+      }
+      String mean = String.format(Locale.ROOT, format, e.mean());
+      if (!e.hasInterval()) {
+        return mean + " (one seed)";
+      }
+      return mean + " [" + String.format(Locale.ROOT, format, e.lower()) + ", "
+          + String.format(Locale.ROOT, format, e.upper()) + "]";
+    }
+
+    private static String signed(double v) {
+      return Double.isFinite(v) ? String.format(Locale.ROOT, "%+.2f", v) : "-";
+    }
+
+    private static String windowLabel(TrajectoryStats.Window w) {
+      return w == TrajectoryStats.Window.INTERMEDIATE ? "all intermediate" : "after warm-up + 1";
+    }
+
+    private static String windowId(TrajectoryStats.Window w) {
+      return w == TrajectoryStats.Window.INTERMEDIATE ? "intermediate" : "after-first-post-warmup";
+    }
+  }
+
+  private static String d(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6f", v) : "";
   }
 
   private static String num(double v) {

@@ -9,7 +9,10 @@ class TruncatedSnrWeighterTest extends WeighterContractTest<TruncatedSnrWeighter
     return new TruncatedSnrWeighter();
   }
 
-  /** Unbounded where SNR = 0: the framework refuses zero-terminal-SNR schedules for it. */
+  /**
+   * Unbounded on the eps-MSE where SNR = 0 ({@code max(1, 1/SNR)}): refused there for eps-prediction;
+   * x0- and v-prediction weigh that step in their own space ({@code max(0, 1) = 1}).
+   */
   @Override
   protected boolean boundedAtZeroSnr() {
     return false;

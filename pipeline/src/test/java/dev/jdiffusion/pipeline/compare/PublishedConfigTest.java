@@ -1,0 +1,41 @@
+package dev.jdiffusion.pipeline.compare;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.jdiffusion.core.Bootstrap;
+import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.core.MatchingRule;
+import dev.jdiffusion.plugins.weighter.SmoothedKlWeighter;
+import dev.jdiffusion.plugins.weighter.SoftMinSnrWeighter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The published comparison's configuration and the one docs/compare.md lists are valid, and compare the match. */
+class PublishedConfigTest {
+  static final ConfigReader READER =
+      Bootstrap.createInjector(PublishedConfigTest.class.getClassLoader(), null).getInstance(ConfigReader.class);
+
+  @Test
+  void thePublishedExperimentHasTheSoftMinSnrArmThatMatchesSmoothedKl() throws Exception {
+    Path file = Path.of("..", "docs", "compare", "fashion-mnist.yaml").toAbsolutePath().normalize();
+    CompareConfig cfg = READER.readYaml(file.toString(), Files.readString(file), CompareConfig.class);
+    double lambda = cfg.weighters().stream().map(w -> w.config())
+        .filter(c -> c instanceof SmoothedKlWeighter.Config).map(c -> ((SmoothedKlWeighter.Config) c).lambda())
+        .findFirst().orElseThrow();
+    double gamma = cfg.weighters().stream().map(w -> w.config())
+        .filter(c -> c instanceof SoftMinSnrWeighter.Config).map(c -> ((SoftMinSnrWeighter.Config) c).gamma())
+        .findFirst().orElseThrow();
+    assertThat(gamma).isCloseTo(MatchingRule.softMinSnrGamma(lambda), within(1e-12));
+  }
+
+  @Test
+  void theConfigurationListedInDocsCompareIsValid() throws Exception {
+    String doc = Files.readString(Path.of("..", "docs", "compare.md").toAbsolutePath().normalize());
+    int from = doc.indexOf("```yaml\n", doc.indexOf("## The configuration")) + "```yaml\n".length();
+    String yaml = doc.substring(from, doc.indexOf("```", from));
+    CompareConfig cfg = READER.readYaml("docs/compare.md", yaml, CompareConfig.class);
+    assertThat(cfg.weighters()).hasSize(4);
+  }
+}
