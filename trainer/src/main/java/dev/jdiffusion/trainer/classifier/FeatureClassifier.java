@@ -12,6 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.jdiffusion.trainer.unet.FusedOps;
 
 /**
  * A small image classifier whose penultimate layer serves as the feature space for FID on small
@@ -116,7 +117,7 @@ public final class FeatureClassifier extends AbstractBlock {
   }
 
   private static NDArray block(ParameterStore ps, Conv2d conv, NDArray x, boolean training) {
-    return Activation.relu(conv.forward(ps, new NDList(x), training).singletonOrThrow());
+    return Activation.relu(FusedOps.conv2d(conv, ps, x, training));
   }
 
   private long flatSize() {

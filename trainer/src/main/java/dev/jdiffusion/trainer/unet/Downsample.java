@@ -33,7 +33,7 @@ public final class Downsample extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    return conv.forward(ps, inputs, training);
+    return new NDList(Layers.forward(conv, ps, inputs.singletonOrThrow(), training));
   }
 
   @Override

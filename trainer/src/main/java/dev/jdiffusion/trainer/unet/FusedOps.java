@@ -2,11 +2,14 @@ package dev.jdiffusion.trainer.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
 import dev.jdiffusion.core.io.StoredZipEntries;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -47,6 +50,9 @@ public final class FusedOps {
   private static final String SILU_EXPRESSION = "torch.silu(x)";
   private static final String ONE_TENSOR = "x: Tensor";
 
+  /** {@code torch.channels_last} as TorchScript's serialized code spells it (c10::MemoryFormat::ChannelsLast). */
+  private static final int CHANNELS_LAST = 2;
+
   private static final Map<String, PtSymbolBlock> MODULES = new ConcurrentHashMap<>();
 
   private static final Logger LOG = LoggerFactory.getLogger(FusedOps.class);
@@ -64,7 +70,7 @@ public final class FusedOps {
       synchronized (FusedOps.class) {
         if (loadable == null) {
           try {
-            module(SILU, SILU_EXPRESSION, ONE_TENSOR, x);
+            module(SILU, "    return " + SILU_EXPRESSION + "\n", ONE_TENSOR, x);
             loadable = true;
           } catch (RuntimeException e) {
             LOG.warn("libtorch's silu and group_norm are not reachable through TorchScript here ({}); "
@@ -93,8 +99,62 @@ public final class FusedOps {
         "x: Tensor, gamma: Tensor, beta: Tensor", x, gamma, beta);
   }
 
+  /**
+   * {@code block}'s convolution of {@code x} through {@link #conv2d(NDArray, NDArray, NDArray, int, int)}
+   * where that applies (this engine, one group, no dilation, a bias, the same stride and padding on both
+   * axes), else through DJL's own {@code block.forward}.
+   */
+  public static NDArray conv2d(Conv2d block, ParameterStore ps, NDArray x, boolean training) {
+    Shape stride = block.getStride();
+    Shape padding = block.getPadding();
+    boolean plain = block.getGroups() == 1 && block.isIncludeBias()
+        && new Shape(1, 1).equals(block.getDilation())
+        && stride.dimension() == 2 && stride.get(0) == stride.get(1)
+        && padding.dimension() == 2 && padding.get(0) == padding.get(1);
+    if (!plain || !available(x)) {
+      return block.forward(ps, new NDList(x), training).singletonOrThrow();
+    }
+    NDArray weight = ps.getValue(block.getParameters().get("weight"), x.getDevice(), training);
+    NDArray bias = ps.getValue(block.getParameters().get("bias"), x.getDevice(), training);
+    return conv2d(x, weight, bias, Math.toIntExact(stride.get(0)), Math.toIntExact(padding.get(0)));
+  }
+
+  /**
+   * Cross-correlation of {@code x (B, Cin, H, W)} with {@code weight (Cout, Cin, kH, kW)} plus
+   * {@code bias (Cout)}, zero padding {@code padding} and stride {@code stride} on both axes (PyTorch's
+   * {@code conv2d}), computed on a channels-last (NHWC) copy of {@code x}; the result is channels-last too.
+   *
+   * <p>Why not the NCHW convolution DJL calls: libtorch's CPU convolutions run on oneDNN, which copies
+   * NCHW arrays into blocked layouts (channels in blocks of 8 to 32, the last block padded when the
+   * channel count is not a multiple). The oneDNN 3.7.1 inside libtorch 2.7.1 sizes the loop blocking of
+   * those copies by the L1 cache size it reads with CPUID; where a hypervisor hides AMD's cache leaf
+   * ({@code 0x8000001D}, as Firecracker does) it computes a 1-byte cache, and its copies into padded
+   * layouts then skip most of the data. The skipped part keeps whatever the memory held before: input
+   * gradients of every 3x3 convolution whose output width is not a multiple of 16 (and the outputs of
+   * some input widths) came out wrong, and NaN where that memory held NaN bit patterns. On a channels-last
+   * input oneDNN reads and writes the activations where they are, and its weight copies start from a
+   * channels-last weight; {@code ConvolutionTest} checks that route against a direct sum. An input of one
+   * channel, or of one pixel, is channels-last and NCHW at once, and libtorch takes the NCHW route for it,
+   * so such inputs run on libtorch's im2col convolution ({@code thnn_conv2d}), which is cheap at those
+   * sizes.
+   */
+  public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
+    String s = "[" + stride + ", " + stride + "]";
+    String p = "[" + padding + ", " + padding + "]";
+    String body = "    if x.size(1) == 1 or x.size(2) * x.size(3) == 1:\n"
+        + "      return torch.thnn_conv2d(x, weight, [weight.size(2), weight.size(3)], bias, " + s + ", " + p + ")\n"
+        + "    return torch.conv2d(x.contiguous(memory_format=" + CHANNELS_LAST + "), weight, bias, " + s + ", " + p
+        + ")\n";
+    return callBody("conv2d_s" + stride + "_p" + padding, body, "x: Tensor, weight: Tensor, bias: Tensor",
+        x, weight, bias);
+  }
+
   private static NDArray call(String name, String expression, String arguments, NDArray... inputs) {
-    PtSymbolBlock module = module(name, expression, arguments, inputs[0]);
+    return callBody(name, "    return " + expression + "\n", arguments, inputs);
+  }
+
+  private static NDArray callBody(String name, String body, String arguments, NDArray... inputs) {
+    PtSymbolBlock module = module(name, body, arguments, inputs[0]);
     JniUtils.setGraphExecutorOptimize(false);
     try {
       // training mode: the module's ops are recorded by the caller's autograd like any other op
@@ -105,13 +165,13 @@ public final class FusedOps {
     }
   }
 
-  private static PtSymbolBlock module(String name, String expression, String arguments, NDArray like) {
-    return MODULES.computeIfAbsent(name, n -> load(n, expression, arguments, like));
+  private static PtSymbolBlock module(String name, String body, String arguments, NDArray like) {
+    return MODULES.computeIfAbsent(name, n -> load(n, body, arguments, like));
   }
 
-  private static PtSymbolBlock load(String name, String expression, String arguments, NDArray like) {
+  private static PtSymbolBlock load(String name, String body, String arguments, NDArray like) {
     PtNDManager manager = (PtNDManager) like.getManager().getEngine().newBaseManager(like.getDevice());
-    byte[] archive = archive(name, expression, arguments);
+    byte[] archive = archiveWithBody(name, body, arguments);
     try {
       return JniUtils.loadModule(manager, new ByteArrayInputStream(archive), false, false);
     } catch (IOException e) {
@@ -126,13 +186,18 @@ public final class FusedOps {
    * {@code version} (serialization format 3, which every libtorch since 1.5 reads).
    */
   static byte[] archive(String name, String expression, String arguments) {
+    return archiveWithBody(name, "    return " + expression + "\n", arguments);
+  }
+
+  /** {@link #archive} with the statements of {@code forward} given as they are (indented four spaces). */
+  private static byte[] archiveWithBody(String name, String body, String arguments) {
     String cls = "Op_" + name;
     String code = "class " + cls + "(Module):\n"
         + "  __parameters__ = []\n"
         + "  __buffers__ = []\n"
         + "  training : bool\n"
         + "  def forward(self: __torch__." + cls + ", " + arguments + ") -> Tensor:\n"
-        + "    return " + expression + "\n";
+        + body;
     ByteArrayOutputStream pickle = new ByteArrayOutputStream();
     pickle.writeBytes(new byte[] {(byte) 0x80, 2}); // PROTO 2
     pickle.writeBytes(("c__torch__\n" + cls + "\n").getBytes(StandardCharsets.US_ASCII)); // GLOBAL

@@ -28,7 +28,11 @@ final class Layers {
     return Linear.builder().setUnits(units).build();
   }
 
+  /** {@code block}'s output for the single input {@code x}; convolutions run through {@link FusedOps#conv2d}. */
   static NDArray forward(Block block, ParameterStore ps, NDArray x, boolean training) {
+    if (block instanceof Conv2d conv) {
+      return FusedOps.conv2d(conv, ps, x, training);
+    }
     return block.forward(ps, new NDList(x), training).singletonOrThrow();
   }
 }

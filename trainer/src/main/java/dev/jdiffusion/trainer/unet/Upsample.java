@@ -42,7 +42,7 @@ public final class Upsample extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    return conv.forward(ps, new NDList(nearest2x(inputs.singletonOrThrow())), training);
+    return new NDList(Layers.forward(conv, ps, nearest2x(inputs.singletonOrThrow()), training));
   }
 
   @Override
