@@ -53,7 +53,8 @@ class UseFromJavaTest {
         out.toString(), TinyExtractor.write(dir).toString()}));
 
     String report = Files.readString(out.resolve("run/report.md"));
-    Matcher fid = Pattern.compile("\\*\\*FID ([0-9.]+)\\*\\* \\(64 DDIM-10 samples vs 16 test images\\)").matcher(report);
+    Matcher fid = Pattern.compile("\\*\\*FID ([0-9.]+)\\*\\* \\(64 samples vs 16 test images;"
+        + " sampler ddim, trailing spacing, 10 steps: 10 network evaluations per image\\)").matcher(report);
     assertThat(fid.find()).as(report).isTrue();
     assertThat(printed).contains("FID " + fid.group(1) + " (extractor gray-test")
         .contains("in " + out.resolve("run/report.md"));

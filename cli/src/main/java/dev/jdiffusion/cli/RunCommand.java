@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtException;
 import dev.jdiffusion.pipeline.Environment;
 import dev.jdiffusion.pipeline.MainJob;
 import dev.jdiffusion.pipeline.Progress;
+import dev.jdiffusion.sampling.sampler.Spacing;
 import dev.jdiffusion.trainer.TrainConfig;
 import dev.jdiffusion.trainer.TrainingStoppedException;
 import java.io.IOException;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ./diffusion run [CONFIG]}: the whole job ({@link MainJob}). Trains a denoiser, exports it to ONNX
- * (parity-checked), samples it with DDIM in ONNX Runtime, scores FID against the dataset's test split with
+ * (parity-checked), samples it in ONNX Runtime ({@code --sampler}, DDIM by default), scores FID against the dataset's test split with
  * a feature extractor (the small classifier trained on the dataset's training split and cached, unless
  * {@code --extractor} names one), and writes {@code report.md} with the loss curve, a sample grid, the FID
  * and its extractor, and the time each stage took.
@@ -44,8 +45,16 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--samples", description = "Images to sample for FID (default: 500, quick: 200).")
   Integer samples;
 
-  @Option(names = "--sampling-steps", description = "DDIM steps (default: 25, quick: 10).")
+  @Option(names = "--sampler", description = "ddpm, ddim, euler, heun or dpmpp-2m (default: ddim).")
+  String sampler = "ddim";
+
+  @Option(names = "--sampling-steps", description = "Sampler steps per image: one network evaluation each"
+      + " (heun: 2 x steps - 1) (default: 25, quick: 10).")
   Integer samplingSteps;
+
+  @Option(names = "--spacing", description = "Timestep grid: trailing, linspace, leading, karras (rho = 7) or logsnr"
+      + " (default: trailing for ddpm and ddim, karras for euler and heun, logsnr for dpmpp-2m).")
+  String spacing;
 
   @Option(names = "--reference", description = "Test images to compare with (default: 10000, quick: 1000).")
   Integer reference;
@@ -72,10 +81,18 @@ final class RunCommand implements Callable<Integer> {
       throw new UserException((config == null ? "the configuration" : config.toString())
           + ": dataset: missing required value (the data to train on)");
     }
+    Spacing grid;
+    try {
+      grid = spacing == null ? null : Spacing.parse(spacing);
+    } catch (IllegalArgumentException e) {
+      throw new UserException("--spacing: " + e.getMessage(), e);
+    }
     MainJob.Options options;
     try {
       options = MainJob.Options.builder(cfg, dir)
           .samples(samples != null ? samples : quick ? 200 : 500)
+          .sampler(sampler)
+          .spacing(grid)
           .samplingSteps(samplingSteps != null ? samplingSteps : quick ? 10 : 25)
           .reference(reference != null ? reference : quick ? 1000 : 10000)
           .extractor(extractor)

@@ -174,9 +174,16 @@ class CompareCommandTest {
     assertThat(schedule.exit()).isEqualTo(2);
     assertThat(schedule.err()).contains("--schedule linear: not a schedule of " + config)
         .contains("[cosine(timesteps=50)]");
-    Files.writeString(config, CONFIG.replace("samplingSteps: 2", "sampler: euler"));
+    Files.writeString(config, CONFIG.replace("samplingSteps: 2", "sampler: dpm-solver"));
     Run sampler = compare(config, dir.resolve("d"), fx);
     assertThat(sampler.exit()).isEqualTo(2);
-    assertThat(sampler.err()).contains("sampler").contains("euler").contains("ddim or ddpm");
+    assertThat(sampler.err().strip()).isEqualTo("error: " + config + ": evaluation.sampler: value dpm-solver is not"
+        + " allowed: must be one of ddpm, ddim, euler, heun, dpmpp-2m");
+    assertThat(dir.resolve("d")).doesNotExist();
+    Files.writeString(config, CONFIG.replace("samplingSteps: 2", "sampler: euler, spacing: cosine"));
+    Run spacing = compare(config, dir.resolve("d"), fx);
+    assertThat(spacing.exit()).isEqualTo(2);
+    assertThat(spacing.err().strip()).isEqualTo("error: " + config + ": evaluation.spacing: value cosine is not"
+        + " allowed: must be one of trailing, linspace, leading, karras, logsnr");
   }
 }

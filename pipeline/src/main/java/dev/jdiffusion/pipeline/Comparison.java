@@ -6,6 +6,7 @@ import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.LossWeights;
 import dev.jdiffusion.core.Plugins;
 import dev.jdiffusion.core.WeighterSpec;
+import dev.jdiffusion.core.data.SplitMix64;
 import dev.jdiffusion.core.io.AtomicFiles;
 import dev.jdiffusion.exporter.ParityCheck;
 import dev.jdiffusion.pipeline.compare.CompareConfig;
@@ -17,8 +18,6 @@ import dev.jdiffusion.sampling.fid.FeatureExtractor;
 import dev.jdiffusion.sampling.fid.FeatureStatistics;
 import dev.jdiffusion.sampling.fid.FrechetDistance;
 import dev.jdiffusion.sampling.fid.OnnxFeatureExtractor;
-import dev.jdiffusion.sampling.sampler.DdimSampler;
-import dev.jdiffusion.sampling.sampler.DdpmSampler;
 import dev.jdiffusion.sampling.sampler.Sampler;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
@@ -84,16 +83,18 @@ public final class Comparison {
   private final CompareConfig config;
   private final List<String> schedules;
   private final List<String> weighters;
+  private final List<Integer> evaluations;
   private final Options options;
   private boolean recorded;
 
   private Comparison(Environment env, String source, CompareConfig config, List<String> schedules,
-      List<String> weighters, Options options) {
+      List<String> weighters, List<Integer> evaluations, Options options) {
     this.env = env;
     this.source = source;
     this.config = config;
     this.schedules = schedules;
     this.weighters = weighters;
+    this.evaluations = evaluations;
     this.options = options;
   }
 
@@ -187,6 +188,17 @@ public final class Comparison {
       String weighterLabel, String directory) implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The noise seed that checkpoint {@code step} of this run is sampled with: {@code SplitMix64.derive(seed,
+     * step)}, and image i of the sample draws from {@link dev.jdiffusion.sampling.sampler.Noise#seeded}'s
+     * streams for it. It depends on the run's seed and the step alone, so at one seed and step every weighter
+     * (and schedule) starts from the same noise (the runs are paired), while two seeds, or two checkpoints of
+     * one run, share no noise stream (up to a 64-bit hash collision).
+     */
+    public long samplingSeed(long step) {
+      return SplitMix64.derive(seed, step);
+    }
+
     /** {@code [i/n] SCHEDULE / WEIGHTER / seed S}: how the log names the run. */
     public String name() {
       return String.format(Locale.ROOT, "[%d/%d] %s / %s / seed %d", index + 1, total, scheduleLabel,
@@ -244,7 +256,8 @@ public final class Comparison {
    * @param source how errors name the configuration, e.g. its file name
    * @param text the configuration
    * @throws dev.jdiffusion.core.ConfigException for an invalid configuration, naming the field
-   * @throws PipelineException when a schedule or weighter is listed twice
+   * @throws PipelineException when a schedule or weighter is listed twice, or the sampler's grid cannot be
+   *     formed on a schedule
    */
   public static Comparison open(Environment env, String source, String text, Options options) throws IOException {
     ConfigReader reader = env.reader();
@@ -254,7 +267,15 @@ public final class Comparison {
     List<String> weighters = labels(raw.path("weighters"));
     requireDistinct(source, "schedules", schedules);
     requireDistinct(source, "weighters", weighters);
-    return new Comparison(env, source, cfg, List.copyOf(schedules), List.copyOf(weighters), options);
+    Sampler sampler = cfg.evaluation().createSampler();
+    List<Integer> evaluations = new ArrayList<>();
+    for (int s = 0; s < schedules.size(); s++) {
+      evaluations.add(SamplerPlan.evaluations(sampler, env.plugins().schedule(cfg.schedules().get(s)),
+          env.plugins().parameterization(cfg.parameterization()),
+          source + ": evaluation (schedule " + schedules.get(s) + ")"));
+    }
+    return new Comparison(env, source, cfg, List.copyOf(schedules), List.copyOf(weighters),
+        List.copyOf(evaluations), options);
   }
 
   /** The resolved configuration. */
@@ -275,6 +296,14 @@ public final class Comparison {
   /** The weighter labels in configuration order, e.g. {@code min-snr(gamma=5)}. */
   public List<String> weighters() {
     return weighters;
+  }
+
+  /**
+   * The sampler's network evaluations per image on each schedule's models, in configuration order ({@code
+   * heun} makes one fewer at zero terminal SNR).
+   */
+  public List<Integer> evaluations() {
+    return evaluations;
   }
 
   /** The options it runs with. */
@@ -407,7 +436,7 @@ public final class Comparison {
         options.command(), schedules.stream().map(Comparison::dirName).toList(), schedules, weighters, reference,
         env.reader().json().writerWithDefaultPrettyPrinter().writeValueAsString(config), extractorName, incomplete,
         config.evaluation().samples(), config.evaluation().samplingSteps(), config.evaluation().sampler(),
-        elapsed.toNanos() / 60e9, config.seeds().get(0), grids, config.training().warmupSteps(),
+        config.evaluation().spacing(), evaluations, elapsed.toNanos() / 60e9, config.seeds().get(0), grids, config.training().warmupSteps(),
         plugins.idOf(config.parameterization()), meanWeights);
     ComparisonReport.write(dir, setup, trajectories);
     return new Report(dir.resolve("report.md"), trajectories.size(), ordered.size(), incomplete);
@@ -519,9 +548,7 @@ public final class Comparison {
         }
       }
       CompareConfig.Evaluation ev = config.evaluation();
-      Sampler sampler = ev.sampler().equals("ddim")
-          ? new DdimSampler(ev.samplingSteps(), 0, true)
-          : new DdpmSampler(ev.samplingSteps(), DdpmSampler.Variance.POSTERIOR, true);
+      Sampler sampler = ev.createSampler();
       int threads = Engines.threads(); // ONNX Runtime gets the cores libtorch was given
       Path model = runDir.resolve("model.onnx");
       for (int k = 1; k <= count; k++) {
@@ -536,7 +563,7 @@ public final class Comparison {
         }
         long t0 = System.nanoTime();
         CheckpointExport.export(env, ckpt, model, ev.ema(), 2, ParityCheck.DEFAULT_TOLERANCE);
-        float[] images = ImageSampling.sample(model, sampler, ev.samples(), 100, r.seed(), threads, log,
+        float[] images = ImageSampling.sample(model, sampler, ev.samples(), 100, r.samplingSeed(step), threads, log,
             options.progressBar());
         FeatureStatistics generated;
         try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {

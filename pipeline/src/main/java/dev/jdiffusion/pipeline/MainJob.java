@@ -11,7 +11,10 @@ import dev.jdiffusion.sampling.fid.FeatureExtractor;
 import dev.jdiffusion.sampling.fid.FeatureStatistics;
 import dev.jdiffusion.sampling.fid.FrechetDistance;
 import dev.jdiffusion.sampling.fid.OnnxFeatureExtractor;
-import dev.jdiffusion.sampling.sampler.DdimSampler;
+import dev.jdiffusion.sampling.sampler.Sampler;
+import dev.jdiffusion.sampling.sampler.SamplerOptions;
+import dev.jdiffusion.sampling.sampler.Samplers;
+import dev.jdiffusion.sampling.sampler.Spacing;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import dev.jdiffusion.trainer.TrainConfig;
@@ -37,10 +40,11 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * The whole job on one configuration: trains a denoiser, exports it to ONNX (parity-checked), samples it
- * with DDIM in ONNX Runtime, scores FID against the dataset's test split with a feature extractor (the
- * small classifier trained on the dataset's training split and cached, unless {@link
- * Options.Builder#extractor(Path)} names one), and writes {@code report.md} with the loss curve, a sample
- * grid, the FID and its extractor, and the time each stage took. Files in the output directory:
+ * in ONNX Runtime (DDIM unless {@link Options.Builder#sampler(String)} names another sampler), scores FID
+ * against the dataset's test split with a feature extractor (the small classifier trained on the dataset's
+ * training split and cached, unless {@link Options.Builder#extractor(Path)} names one), and writes {@code
+ * report.md} with the loss curve, a sample grid, the FID, the sampler and its network evaluations, the
+ * extractor, and the time each stage took. Files in the output directory:
  *
  * <pre>
  *   train/            the training run (metrics.jsonl, checkpoints)
@@ -61,7 +65,10 @@ public final class MainJob {
    * @param config the training configuration; it must name a dataset with a test split
    * @param out the output directory
    * @param samples images to sample for FID
-   * @param samplingSteps DDIM steps per image
+   * @param sampler the sampler's name, as {@link Samplers#create} takes it ({@code ddim}, {@code ddpm},
+   *     {@code euler}, {@code heun}, {@code dpmpp-2m})
+   * @param spacing the sampler's timestep grid; null: the sampler's default
+   * @param samplingSteps the sampler's steps per image
    * @param reference test-split images to compare the samples with
    * @param extractor the FID feature extractor (ONNX); empty: the cached classifier for the dataset
    * @param quickExtractor when the cached classifier has to be trained, train it on 2000 images for one
@@ -69,8 +76,9 @@ public final class MainJob {
    * @param log where progress and results are written
    * @param progressBar show progress as a terminal bar instead of lines on {@code log}
    */
-  public record Options(TrainConfig config, Path out, int samples, int samplingSteps, int reference,
-      Optional<Path> extractor, boolean quickExtractor, PrintWriter log, boolean progressBar) {
+  public record Options(TrainConfig config, Path out, int samples, String sampler, Spacing spacing,
+      int samplingSteps, int reference, Optional<Path> extractor, boolean quickExtractor, PrintWriter log,
+      boolean progressBar) {
     public Options {
       Objects.requireNonNull(config, "config");
       Objects.requireNonNull(out, "out");
@@ -88,11 +96,19 @@ public final class MainJob {
       if (reference < 2) {
         throw new IllegalArgumentException("reference: " + reference + " is not >= 2");
       }
+      Sampler resolved = Samplers.create(sampler, new SamplerOptions(samplingSteps, spacing, null, null, true));
+      sampler = resolved.name();
+      spacing = resolved.spacing();
+    }
+
+    /** A new sampler of these settings (x0 clipped to the pixel range, as {@code ./diffusion sample} does). */
+    public Sampler createSampler() {
+      return Samplers.create(sampler, SamplerOptions.of(samplingSteps).withSpacing(spacing));
     }
 
     /**
-     * Options with the defaults of {@code ./diffusion run}: 500 samples, 25 DDIM steps, 10000 test images,
-     * the cached extractor, nothing logged.
+     * Options with the defaults of {@code ./diffusion run}: 500 samples, DDIM with its default (trailing)
+     * spacing and 25 steps, 10000 test images, the cached extractor, nothing logged.
      */
     public static Builder builder(TrainConfig config, Path out) {
       return new Builder(config, out);
@@ -103,6 +119,8 @@ public final class MainJob {
       private final TrainConfig config;
       private final Path out;
       private int samples = 500;
+      private String sampler = "ddim";
+      private Spacing spacing;
       private int samplingSteps = 25;
       private int reference = 10_000;
       private Path extractor;
@@ -121,7 +139,22 @@ public final class MainJob {
         return this;
       }
 
-      /** DDIM steps per image (default 25). */
+      /**
+       * The sampler by name: {@code ddim} (the default), {@code ddpm}, {@code euler}, {@code heun} or {@code
+       * dpmpp-2m}; {@link #build()} refuses another name.
+       */
+      public Builder sampler(String name) {
+        this.sampler = name;
+        return this;
+      }
+
+      /** The sampler's timestep grid; null (the default) is the sampler's own default. */
+      public Builder spacing(Spacing grid) {
+        this.spacing = grid;
+        return this;
+      }
+
+      /** The sampler's steps per image (default 25). */
       public Builder samplingSteps(int n) {
         this.samplingSteps = n;
         return this;
@@ -157,10 +190,16 @@ public final class MainJob {
         return this;
       }
 
-      /** The options; throws IllegalArgumentException for a configuration without a dataset or bad counts. */
+      /**
+       * The options.
+       *
+       * @throws IllegalArgumentException for a configuration without a dataset or bad counts, whose message
+       *     starts with the field ({@code samples: ...})
+       * @throws dev.jdiffusion.sampling.sampler.InvalidSamplerException for an unknown sampler name
+       */
       public Options build() {
-        return new Options(config, out, samples, samplingSteps, reference, Optional.ofNullable(extractor),
-            quickExtractor, log, progressBar);
+        return new Options(config, out, samples, sampler, spacing, samplingSteps, reference,
+            Optional.ofNullable(extractor), quickExtractor, log, progressBar);
       }
     }
   }
@@ -195,7 +234,8 @@ public final class MainJob {
    * Runs the job.
    *
    * @throws TrainingStoppedException when training stops (a non-finite loss or gradient)
-   * @throws PipelineException when the dataset has no test split or the extractor cannot be used
+   * @throws PipelineException when the dataset has no test split, the extractor cannot be used, or the
+   *     sampler's grid cannot be formed on the schedule (checked before training)
    * @throws DenoiserExport.ParityException when the exported model does not match the trained one
    */
   public static Result run(Environment env, Options options) throws IOException, OrtException {
@@ -204,7 +244,10 @@ public final class MainJob {
     TrainConfig cfg = options.config();
     Path dir = options.out();
     int nSamples = options.samples();
-    int ddimSteps = options.samplingSteps();
+    Sampler sampler = options.createSampler();
+    // Refuse a grid the trained model could not take (e.g. a sigma grid at zero terminal SNR) before training.
+    SamplerPlan.evaluations(sampler, env.plugins().schedule(cfg.schedule()),
+        env.plugins().parameterization(cfg.parameterization()), "sampler " + sampler.name());
     Files.createDirectories(dir);
     Map<String, Double> seconds = new LinkedHashMap<>();
 
@@ -228,8 +271,7 @@ public final class MainJob {
     // 3. sample
     t0 = System.nanoTime();
     int threads = Runtime.getRuntime().availableProcessors();
-    float[] images = ImageSampling.sample(model, new DdimSampler(ddimSteps, 0, true), nSamples, 100, 0, threads,
-        log, options.progressBar());
+    float[] images = ImageSampling.sample(model, sampler, nSamples, 100, 0, threads, log, options.progressBar());
     try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {
       ImageSampling.write(dir.resolve("samples"), images, nSamples, d.metadata());
     }
@@ -262,7 +304,7 @@ public final class MainJob {
     // 5. report
     lossPlot(dir.resolve("train").resolve("metrics.jsonl"), dir.resolve("loss.png"));
     Path report = dir.resolve("report.md");
-    writeReport(report, cfg, reader, summary, export, fid, extractorName, nSamples, referenceCount, ddimSteps,
+    writeReport(report, cfg, reader, summary, export, fid, extractorName, nSamples, referenceCount, sampler,
         seconds, datasetSpec);
     log.flush();
     return new Result(fid.fid(), extractorName, nSamples, referenceCount, fid.warnings(), seconds, summary, export,
@@ -303,11 +345,12 @@ public final class MainJob {
 
   private static void writeReport(Path file, TrainConfig cfg, ConfigReader reader, TrainingRun.Summary summary,
       DenoiserExport.Report export, FrechetDistance.Result fid, String extractorName, int nSamples,
-      long nReference, int ddimSteps, Map<String, Double> seconds, String datasetSpec) throws IOException {
+      long nReference, Sampler sampler, Map<String, Double> seconds, String datasetSpec) throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("# jdiffusion run\n\n");
-    md.append(String.format(Locale.ROOT, "**FID %.2f** (%d DDIM-%d samples vs %d test images)%n%n",
-        fid.fid(), nSamples, ddimSteps, nReference));
+    md.append(String.format(Locale.ROOT, "**FID %.2f** (%d samples vs %d test images; sampler %s, %s spacing, %d"
+            + " steps: %d network evaluations per image)%n%n", fid.fid(), nSamples, nReference, sampler.name(),
+        sampler.spacing(), sampler.timesteps(export.metadata()).length, sampler.evaluations(export.metadata())));
     md.append("Extractor: `").append(extractorName).append("`. FIDs from different extractors are not")
         .append(" comparable; this one is not Inception-v3.\n\n");
     fid.warnings().forEach(w -> md.append("Warning: ").append(w).append("\n\n"));

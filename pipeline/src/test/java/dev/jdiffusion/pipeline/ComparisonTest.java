@@ -4,6 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jdiffusion.core.data.SplitMix64;
+import dev.jdiffusion.exporter.ParityCheck;
+import dev.jdiffusion.sampling.OnnxDenoiser;
+import dev.jdiffusion.sampling.io.Npy;
+import dev.jdiffusion.sampling.sampler.Noise;
+import dev.jdiffusion.sampling.sampler.Sampler;
+import dev.jdiffusion.sampling.sampler.SamplerOptions;
+import dev.jdiffusion.sampling.sampler.Samplers;
+import dev.jdiffusion.sampling.sampler.SeededNoise;
+import dev.jdiffusion.sampling.sampler.Spacing;
+import dev.jdiffusion.trainer.Checkpoint;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -16,7 +27,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,6 +141,130 @@ class ComparisonTest {
         Comparison.Options.builder(out).build());
     assertThatThrownBy(other::worker).isInstanceOf(PipelineException.class)
         .hasMessageContaining(out + " holds a comparison whose training was");
+  }
+
+  @Test
+  void atOneSeedAndCheckpointEveryRunStartsFromTheSameNoiseAndNothingElseSharesAStream(@TempDir Path dir)
+      throws Exception {
+    String yaml = CONFIG.replace("seeds: [0]", "seeds: [0, 1, 2]").replace("schedules: [{name: cosine, timesteps: 50}]",
+        "schedules: [{name: cosine, timesteps: 50}, {name: linear, timesteps: 50}]");
+    Comparison c = Comparison.open(env, "cmp.yaml", yaml, Comparison.Options.builder(dir).build());
+    assertThat(c.plan()).hasSize(2 * 2 * 3);
+    long[] steps = {2, 4}; // checkpoints: 2 of training.steps: 4
+    int images = 12;
+    int pixels = 16 * 16;
+    int draws = 1 + c.config().evaluation().samplingSteps(); // the start, and one per update of a stochastic sampler
+    Map<List<Long>, double[]> startBySeedAndStep = new HashMap<>();
+    Map<List<Long>, Set<Long>> streamsBySeedAndStep = new HashMap<>();
+    for (Comparison.RunSpec spec : c.plan()) {
+      for (long step : steps) {
+        SeededNoise noise = new SeededNoise(spec.samplingSeed(step));
+        double[] start = new double[images * pixels];
+        for (int i = 0; i < images; i++) {
+          noise.fill(i, 0, start, i * pixels, pixels);
+        }
+        List<Long> key = List.of(spec.seed(), step);
+        double[] other = startBySeedAndStep.putIfAbsent(key, start);
+        // paired: every weighter (and schedule) at this seed and step starts from these very values
+        assertThat(other == null || Arrays.equals(other, start)).as(spec.name() + " at step " + step).isTrue();
+        Set<Long> streams = new HashSet<>();
+        for (int i = 0; i < images; i++) {
+          for (int d = 0; d < draws; d++) {
+            streams.add(noise.streamSeed(i, d));
+          }
+        }
+        streamsBySeedAndStep.put(key, streams);
+      }
+    }
+    assertThat(startBySeedAndStep).hasSize(3 * 2);
+    // Across seeds, and across the checkpoints of one seed, no noise stream is shared...
+    Set<Long> all = new HashSet<>();
+    streamsBySeedAndStep.values().forEach(all::addAll);
+    assertThat(all).hasSize(3 * 2 * images * draws);
+    // ... and no starting value either (independent streams: equal doubles would be a 2^-53 accident).
+    Set<Double> values = new HashSet<>();
+    startBySeedAndStep.values().forEach(v -> Arrays.stream(v).forEach(values::add));
+    assertThat(values).hasSize(3 * 2 * images * pixels);
+    // The documented formula (docs/compare.md), computed apart from RunSpec.
+    assertThat(c.plan().get(5).samplingSeed(4)).isEqualTo(SplitMix64.derive(2, 4));
+  }
+
+  @Test
+  void theSamplersGridIsCheckedOnEveryScheduleBeforeTrainingAndItsEvaluationsCounted(@TempDir Path dir)
+      throws Exception {
+    String twoSchedules = CONFIG.replace("parameterization: {name: eps}", "parameterization: {name: v}")
+        .replace("schedules: [{name: cosine, timesteps: 50}]",
+            "schedules: [{name: linear, timesteps: 50, zeroTerminalSnr: true}, {name: linear, timesteps: 50}]");
+    Comparison heun = Comparison.open(env, "cmp.yaml",
+        twoSchedules.replace("samplingSteps: 2", "sampler: heun, spacing: trailing, samplingSteps: 3"),
+        Comparison.Options.builder(dir).build());
+    // Heun: 2 x 3 - 1 evaluations, one fewer when its first step starts at zero terminal SNR (an Euler step)
+    assertThat(heun.evaluations()).containsExactly(4, 5);
+    assertThatThrownBy(() -> Comparison.open(env, "cmp.yaml", twoSchedules.replace("samplingSteps: 2",
+            "sampler: euler, samplingSteps: 2"), Comparison.Options.builder(dir).build()))
+        .isInstanceOf(PipelineException.class)
+        .hasMessageStartingWith("cmp.yaml: evaluation (schedule linear(timesteps=50,zeroTerminalSnr=true)): spacing"
+            + " karras needs a finite sigma at t = T-1")
+        .hasMessageNotContaining("\n");
+    assertThat(dir).isEmptyDirectory(); // refused before anything was written
+  }
+
+  @Test
+  void theWorkerSamplesEachCheckpointWithTheConfiguredSamplerAndTheCheckpointsOwnSeed(@TempDir Path dir)
+      throws Exception {
+    Path out = dir.resolve("cmp");
+    StringWriter log = new StringWriter();
+    Comparison c = Comparison.open(env, "cmp.yaml",
+        CONFIG.replace("samplingSteps: 2", "sampler: dpmpp-2m, spacing: karras, samplingSteps: 3"),
+        Comparison.Options.builder(out).extractor(TinyExtractor.write(dir)).log(new PrintWriter(log, true)).build());
+    Comparison.RunSpec spec = c.plan().get(0);
+    Comparison.RunResult r = c.runOne(spec);
+    assertThat(r.complete()).as(r.incomplete() + "\n" + log).isTrue();
+    assertThat(log.toString()).contains("dpmpp-2m (karras spacing): 3 steps, t = 49 .. 0, 3 network evaluations"
+        + " per image");
+    // The last checkpoint's samples, drawn again from its export with the documented seed derive(seed, step)
+    Path model = dir.resolve("step-4.onnx");
+    CheckpointExport.export(env, Path.of(spec.directory(), "train", "checkpoints", Checkpoint.fileName(4)), model,
+        true, 2, ParityCheck.DEFAULT_TOLERANCE);
+    double[] written = Npy.read(Path.of(spec.directory(), "samples", "samples.npy")).data();
+    Sampler dpm = Samplers.create("dpmpp-2m", SamplerOptions.of(3).withSpacing(Spacing.KARRAS));
+    try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {
+      float[] expected = Samplers.draw(d, dpm, Noise.seeded(SplitMix64.derive(0, 4)), 12, 12, k -> { });
+      float[] runSeed = Samplers.draw(d, dpm, Noise.seeded(0), 12, 12, k -> { });
+      float[] ddim = Samplers.draw(d, Samplers.create("ddim", SamplerOptions.of(3)),
+          Noise.seeded(SplitMix64.derive(0, 4)), 12, 12, k -> { });
+      assertThat(written).hasSize(expected.length);
+      double maxDiff = 0;
+      double runSeedDiff = 0;
+      double ddimDiff = 0;
+      for (int i = 0; i < written.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(written[i] - expected[i]));
+        runSeedDiff = Math.max(runSeedDiff, Math.abs(written[i] - runSeed[i]));
+        ddimDiff = Math.max(ddimDiff, Math.abs(written[i] - ddim[i]));
+      }
+      assertThat(maxDiff).isLessThan(1e-5);
+      assertThat(runSeedDiff).isGreaterThan(1e-2); // not the run's seed itself
+      assertThat(ddimDiff).isGreaterThan(1e-3); // not the default sampler
+    }
+    c.report(c.results(), Duration.ZERO);
+    assertThat(Files.readString(out.resolve("report.md"))).contains("(sampler dpmpp-2m, karras spacing, 3 steps: 3"
+        + " network evaluations per image)");
+  }
+
+  @Test
+  void aDirectoryScoredWithTheOldNoiseSchemeIsRefused(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("cmp");
+    Comparison c = open(out, TinyExtractor.write(dir), new StringWriter());
+    c.report(List.of(), Duration.ZERO);
+    ObjectMapper json = new ObjectMapper();
+    var recorded = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve("compare.json").toFile());
+    assertThat(recorded.path("evaluation").path("spacing").asText()).isEqualTo("trailing");
+    assertThat(recorded.path("evaluation").path("eta").asDouble()).isEqualTo(0.0);
+    // what a comparison started before sampler settings (and per-checkpoint noise) recorded
+    ((com.fasterxml.jackson.databind.node.ObjectNode) recorded.get("evaluation")).remove(List.of("spacing", "eta"));
+    json.writeValue(out.resolve("compare.json").toFile(), recorded);
+    assertThatThrownBy(() -> open(out, TinyExtractor.write(dir), new StringWriter()).worker())
+        .isInstanceOf(PipelineException.class).hasMessageContaining(out + " holds a comparison whose evaluation was");
   }
 
   @Test

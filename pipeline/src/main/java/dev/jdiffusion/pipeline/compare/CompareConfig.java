@@ -3,13 +3,20 @@ package dev.jdiffusion.pipeline.compare;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.jdiffusion.core.ScheduleSpec;
 import dev.jdiffusion.core.WeighterSpec;
+import dev.jdiffusion.sampling.sampler.InvalidSamplerException;
+import dev.jdiffusion.sampling.sampler.Sampler;
+import dev.jdiffusion.sampling.sampler.SamplerOptions;
+import dev.jdiffusion.sampling.sampler.Samplers;
+import dev.jdiffusion.sampling.sampler.Spacing;
 import dev.jdiffusion.spi.InvalidParameterException;
 import dev.jdiffusion.spi.Require;
 import dev.jdiffusion.spi.dataset.DatasetConfig;
 import dev.jdiffusion.spi.parameterization.ParameterizationConfig;
 import dev.jdiffusion.trainer.TrainConfig;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * A comparison of loss weightings, as {@code ./diffusion compare} reads it (YAML or JSON):
@@ -26,8 +33,10 @@ import java.util.Objects;
  * </pre>
  *
  * Every (schedule, weighter, seed) is one training run with the same model and training settings; the
- * seed seeds initialization, data order, timesteps and noise, and also the sampler, so that at a given
- * seed every weighter is sampled from the same starting noise.
+ * seed seeds initialization, data order, timesteps and noise, and also the sampler: checkpoint {@code step}
+ * of a run with seed {@code s} is sampled with the noise seed {@code SplitMix64.derive(s, step)}
+ * ({@link dev.jdiffusion.pipeline.Comparison.RunSpec#samplingSeed}), so that at a given seed and step every
+ * weighter starts from the same noise, while seeds and checkpoints share none.
  */
 public record CompareConfig(
     @JsonProperty(required = true) DatasetConfig dataset,
@@ -73,26 +82,56 @@ public record CompareConfig(
    * How each checkpoint is scored.
    *
    * @param checkpoints how many evenly spaced checkpoints to score, the last one included
-   * @param sampler {@code ddim} or {@code ddpm}
-   * @param samplingSteps the sampler's network evaluations per image
+   * @param sampler a name {@link Samplers#create} takes: {@code ddpm}, {@code ddim} (the default), {@code euler},
+   *     {@code heun} or {@code dpmpp-2m}
+   * @param spacing the timestep grid ({@link Spacing}, e.g. {@code trailing} or {@code karras}); when absent,
+   *     the sampler's default, which the resolved configuration records
+   * @param eta DDIM's stochasticity in [0, 1] (ddim only; resolved to 0 for ddim, absent for the others)
+   * @param samplingSteps the sampler's steps per image (network evaluations, except heun: {@code 2 steps - 1})
    * @param samples images sampled per checkpoint
    * @param reference test-split images the samples are compared with
    * @param ema score the EMA weights (else the raw ones)
    */
-  public record Evaluation(
-      Integer checkpoints, String sampler, Integer samplingSteps, Integer samples, Integer reference, Boolean ema) {
-    public static final Evaluation DEFAULT = new Evaluation(null, null, null, null, null, null);
+  public record Evaluation(Integer checkpoints, String sampler, String spacing, Double eta, Integer samplingSteps,
+      Integer samples, Integer reference, Boolean ema) {
+    public static final Evaluation DEFAULT = new Evaluation(null, null, null, null, null, null, null, null);
 
     public Evaluation {
       checkpoints = Require.atLeast("checkpoints", checkpoints == null ? 8 : checkpoints, 1);
-      sampler = sampler == null ? "ddim" : sampler;
-      if (!sampler.equals("ddim") && !sampler.equals("ddpm")) {
-        throw new InvalidParameterException("sampler", sampler, "ddim or ddpm");
-      }
       samplingSteps = Require.atLeast("samplingSteps", samplingSteps == null ? 25 : samplingSteps, 1);
+      sampler = sampler == null ? "ddim" : sampler;
+      Spacing grid = null;
+      if (spacing != null) {
+        try {
+          grid = Spacing.parse(spacing);
+        } catch (IllegalArgumentException e) {
+          throw new InvalidParameterException("spacing", spacing, "one of "
+              + Arrays.stream(Spacing.values()).map(Spacing::id).collect(Collectors.joining(", ")));
+        }
+      }
+      Sampler resolved;
+      try {
+        resolved = Samplers.create(sampler, new SamplerOptions(samplingSteps, grid, eta, null, true));
+      } catch (InvalidSamplerException e) {
+        throw switch (e.field()) {
+          case "sampler" -> new InvalidParameterException("sampler", sampler,
+              "one of " + String.join(", ", Samplers.names()));
+          case "eta" -> new InvalidParameterException("eta", eta, sampler.equalsIgnoreCase("ddim")
+              ? "in [0, 1]" : "absent: only sampler ddim takes eta, not " + sampler);
+          default -> e; // steps and variance: checked above, never given
+        };
+      }
+      sampler = resolved.name();
+      spacing = resolved.spacing().id();
+      eta = sampler.equals("ddim") ? (eta == null ? Double.valueOf(0) : eta) : null;
       samples = Require.atLeast("samples", samples == null ? 500 : samples, 2);
       reference = Require.atLeast("reference", reference == null ? 10_000 : reference, 2);
       ema = ema == null || ema;
+    }
+
+    /** A new sampler of these settings (x0 clipped to the pixel range, as {@code ./diffusion sample} does). */
+    public Sampler createSampler() {
+      return Samplers.create(sampler, new SamplerOptions(samplingSteps, Spacing.parse(spacing), eta, null, true));
     }
   }
 }

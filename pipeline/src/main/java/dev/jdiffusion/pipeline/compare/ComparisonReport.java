@@ -39,7 +39,10 @@ public final class ComparisonReport {
    * @param incomplete runs left out, each with the reason
    * @param samples images per scored checkpoint
    * @param samplingSteps sampler steps
-   * @param sampler sampler name
+   * @param sampler sampler name, as {@code Samplers.create} takes it
+   * @param spacing the sampler's timestep grid, e.g. {@code trailing}
+   * @param evaluations the sampler's network evaluations per image on each schedule, in the order of
+   *     {@code schedules}
    * @param minutes wall time of the invocation that wrote the report
    * @param firstSeed the seed whose sample grids are shown
    * @param grids per schedule, then per weighter (row-major), the relative path of the first seed's
@@ -51,8 +54,21 @@ public final class ComparisonReport {
    */
   public record Setup(String command, List<String> scheduleFiles, List<String> schedules, List<String> weighters,
       String reference, String configJson, String extractor, List<String> incomplete, int samples,
-      int samplingSteps, String sampler, double minutes, long firstSeed, List<String> grids, long warmupSteps,
+      int samplingSteps, String sampler, String spacing, List<Integer> evaluations, double minutes, long firstSeed, List<String> grids, long warmupSteps,
       String lossSpace, List<Double> meanWeights) {}
+
+  /** {@code 10 network evaluations per image}, or per schedule where they differ. */
+  static String evaluations(Setup setup) {
+    List<Integer> n = setup.evaluations();
+    if (n.stream().distinct().count() <= 1) {
+      return (n.isEmpty() ? "?" : n.get(0)) + " network evaluations per image";
+    }
+    List<String> each = new ArrayList<>();
+    for (int s = 0; s < n.size(); s++) {
+      each.add(n.get(s) + " on " + setup.schedules().get(s));
+    }
+    return "network evaluations per image: " + String.join(", ", each);
+  }
 
   /** Writes the report, plots and CSV files into {@code dir}. */
   public static void write(Path dir, Setup setup, List<Trajectory> runs) throws IOException {
@@ -66,10 +82,12 @@ public final class ComparisonReport {
         + "signed_gap_after_warmup,unsigned_gap_after_warmup,earlier_first_reach,earlier_stay_below\n");
     md.append("# Loss-weighting comparison\n\n");
     md.append("Command: `").append(setup.command()).append("`\n\n");
-    md.append(String.format(Locale.ROOT, "FID of %d %s-%d samples per checkpoint against the test split, features"
-            + " from `%s`. Not Inception-v3 FIDs: compare them only with each other. At each seed every weighter"
-            + " is sampled from the same starting noise.%n%n",
-        setup.samples(), setup.sampler().toUpperCase(Locale.ROOT), setup.samplingSteps(), setup.extractor()));
+    md.append(String.format(Locale.ROOT, "FID of %d samples per checkpoint (sampler %s, %s spacing, %d steps: %s)"
+            + " against the test split, features from `%s`. Not Inception-v3 FIDs: compare them only with each"
+            + " other. At each seed and checkpoint every weighter is sampled from the same starting noise; two"
+            + " seeds, or two checkpoints, share none.%n%n",
+        setup.samples(), setup.sampler(), setup.spacing(), setup.samplingSteps(), evaluations(setup),
+        setup.extractor()));
     md.append(String.format(Locale.ROOT, "%d complete runs; this invocation took %.1f min.%n%n", runs.size(),
         setup.minutes()));
     if (!setup.incomplete().isEmpty()) {

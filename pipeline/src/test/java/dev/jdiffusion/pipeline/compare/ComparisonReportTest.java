@@ -53,9 +53,19 @@ class ComparisonReportTest {
     List<String> grids = Arrays.asList(new String[6]);
     ComparisonReport.Setup setup = new ComparisonReport.Setup("./diffusion compare test.yaml",
         List.of("linear", "cosine"), List.of("linear", "cosine"), WEIGHTERS, "uniform", "{}", "test-extractor",
-        List.of(), 400, 10, "ddim", 1.0, 0, grids, 50, "eps", List.of(1.0, 0.5, 0.4, 1.0, 0.25, 0.2));
+        List.of(), 400, 10, "ddim", "trailing", List.of(10, 10), 1.0, 0, grids, 50, "eps", List.of(1.0, 0.5, 0.4, 1.0, 0.25, 0.2));
     ComparisonReport.write(dir, setup, published());
     report = Files.readString(dir.resolve("report.md"));
+  }
+
+  @Test
+  void theReportNamesTheSamplerItsSpacingAndItsNetworkEvaluations() {
+    assertThat(report).contains("FID of 400 samples per checkpoint (sampler ddim, trailing spacing, 10 steps: 10"
+        + " network evaluations per image) against the test split");
+    ComparisonReport.Setup heun = new ComparisonReport.Setup("c", List.of("linear", "ztsnr"), List.of("linear",
+        "ztsnr"), WEIGHTERS, "uniform", "{}", "x", List.of(), 400, 5, "heun", "linspace", List.of(9, 8), 1.0, 0,
+        Arrays.asList(new String[6]), 50, "v", List.of(1.0, 1.0, 1.0, 1.0, 1.0, 1.0));
+    assertThat(ComparisonReport.evaluations(heun)).isEqualTo("network evaluations per image: 9 on linear, 8 on ztsnr");
   }
 
   @Test
