@@ -80,7 +80,8 @@ final class ExtractorCommand implements Callable<Integer> {
         r = ClassifierTraining.train(manager, train, test, classes(train, dataset), epochs, batch, lr, seed,
             k -> p.stepTo(k, null));
       }
-      var meta = ClassifierExporter.metadata(r.network(), name, dataset, r.testAccuracy());
+      int padding = ConfigReader.parseOption(dataset).path("padding").asInt(0);
+      var meta = ClassifierExporter.metadata(r.network(), name, dataset, r.testAccuracy(), padding);
       OnnxGraphBuilder.write(ClassifierExporter.export(r.network(), meta, Main.version()), out);
       return new Result(r.testAccuracy(), r.steps(), (System.nanoTime() - start) / 1e9);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.data.Batch;
 import dev.jdiffusion.core.data.BatchLoader;
+import dev.jdiffusion.sampling.fid.BuiltinExtractor;
 import dev.jdiffusion.sampling.fid.FeatureExtractor;
 import dev.jdiffusion.sampling.fid.FeatureStatistics;
 import dev.jdiffusion.sampling.fid.MomentAccumulator;
@@ -23,13 +24,18 @@ final class FidScoring {
   private FidScoring() {}
 
   /**
-   * The classifier trained on the dataset's training split, cached by dataset so that later runs reuse
-   * it: {@code $JDIFFUSION_CACHE/extractors} or {@code ~/.cache/jdiffusion/extractors}.
+   * The built-in extractor for Fashion-MNIST ({@link BuiltinExtractor}); for other datasets the classifier
+   * trained on the dataset's training split, cached by dataset so that later runs reuse it:
+   * {@code $JDIFFUSION_CACHE/extractors} or {@code ~/.cache/jdiffusion/extractors}.
    */
   static Path cachedExtractor(Main main, ConfigReader reader, DatasetConfig dataset, boolean quick,
       PrintWriter log) throws IOException {
     ObjectNode node = reader.json().valueToTree(dataset);
     String datasetName = node.path("name").asText();
+    if (BuiltinExtractor.coversDataset(datasetName, node.path("padding").asInt(0))) {
+      log.printf("FID extractor: %s (built in)%n", BuiltinExtractor.NAME);
+      return BuiltinExtractor.file();
+    }
     // The extractor sees a fixed draw of the training split, whatever subset the run trains on.
     StringBuilder spec = new StringBuilder(datasetName).append(":split=train,subset=").append(quick ? 2000 : 20000);
     for (String key : new String[] {"dir", "padding", "size", "channels"}) {

@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
       SampleCommand.class,
       DataCommand.class,
       FidCommand.class,
+      StatsCommand.class,
       ExportCommand.class,
       RunCommand.class,
       CompareCommand.class,
