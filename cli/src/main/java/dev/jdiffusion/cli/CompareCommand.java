@@ -115,7 +115,7 @@ final class CompareCommand implements Callable<Integer> {
       }
     }
     Path dir = out != null ? out : Path.of("out", quick ? "compare-quick" : "compare");
-    Files.createDirectories(dir);
+    Writable.requireDirectory("--out", dir);
     checkSameComparison(dir, reader, cfg);
 
     List<RunId> runs = new ArrayList<>();

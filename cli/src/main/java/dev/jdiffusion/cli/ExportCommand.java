@@ -53,6 +53,7 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, OrtException {
     PrintWriter log = spec.commandLine().getOut();
+    Writable.requireParent("--out", out);
     try {
       DenoiserExport.Report r = export(main, resolve(checkpoint), out, !raw, parityBatch, tolerance);
       log.printf(Locale.ROOT, "wrote %s (%.1f MB, ONNX opset 17, output '%s', %s weights of step %d)%n",

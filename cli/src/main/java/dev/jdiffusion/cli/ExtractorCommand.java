@@ -57,6 +57,7 @@ final class ExtractorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, OrtException {
     PrintWriter log = spec.commandLine().getOut();
+    Writable.requireParent("--out", out);
     Result r = train(main, dataset, epochs, batch, lr, seed, name, out, log);
     log.printf(Locale.ROOT, "test accuracy %.4f after %d steps (%.0f s); wrote %s%n",
         r.accuracy(), r.steps(), r.seconds(), out);

@@ -106,7 +106,7 @@ final class RunCommand implements Callable<Integer> {
       throw new UserException((config == null ? "the configuration" : config.toString())
           + ": dataset: missing required value (the data to train on)");
     }
-    Files.createDirectories(dir);
+    Writable.requireDirectory("--out", dir);
     Map<String, Double> seconds = new LinkedHashMap<>();
 
     // 1. train
