@@ -4,7 +4,9 @@
 #   1. build and test examples/sigmoid-weighter, a Maven project of its own, with its own wrapper;
 #   2. drop its jar into a plugin directory; `./diffusion --plugins DIR plugins` lists it, with its origin;
 #   3. `./diffusion --plugins DIR weights ...` computes its weights; with a large bias they are the vlb's;
-#   4. the same directory through $JDIFFUSION_PLUGINS; a broken jar beside it is named and hides nothing.
+#   4. the same directory through $JDIFFUSION_PLUGINS; a broken jar beside it is named and hides nothing;
+#   5. docs/plugins.md as written: its shell blocks in order, its listings written to the files they name,
+#      in a scratch home where ~/jdiffusion is this checkout (Maven still uses the real local repository).
 # Maven options (e.g. -Dmaven.repo.local=...) pass through $MAVEN_ARGS, which Maven 3.9 reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,5 +72,20 @@ grep -q "^  $work/plugins/broken.jar: not a valid jar (zip) file" "$work/broken.
 grep -q '^  acme-sigmoid ' "$work/broken.txt" || fail "the broken jar hid acme-sigmoid"
 grep -q '^  min-snr ' "$work/broken.txt" || fail "the broken jar hid the built-ins"
 sed -n '/^failed to load/,$p' "$work/broken.txt"
+
+echo "== docs/plugins.md, as written (.ci/md_to_sh.py turns the page into the script it describes)"
+real_m2="${MAVEN_USER_HOME:-$HOME/.m2}"
+mkdir "$work/home"
+ln -s "$root" "$work/home/jdiffusion"
+python3 .ci/md_to_sh.py docs/plugins.md > "$work/plugins-md.sh"
+(
+  export HOME="$work/home" MAVEN_USER_HOME="$real_m2" CI=true
+  export MAVEN_ARGS="-Dmaven.repo.local=$real_m2/repository ${MAVEN_ARGS:-}"
+  cd "$HOME" && bash "$work/plugins-md.sh"
+) > "$work/plugins-md.log" 2>&1 || { tail -50 "$work/plugins-md.log"; fail "docs/plugins.md as written"; }
+grep -q '^  acme-sigmoid ' "$work/plugins-md.log" || fail "docs/plugins.md: acme-sigmoid not listed"
+test -s "$work/home/out/report.md" || fail "docs/plugins.md: no report of the run with the plugin"
+grep -q 'exit status 1' "$work/plugins-md.log" || fail "docs/plugins.md: the broken jar did not make plugins exit with 1"
+test "$(grep -c 'exit status 2' "$work/plugins-md.log")" -eq 2 || fail "docs/plugins.md: the two mistakes did not exit with 2"
 
 echo "example-plugin: OK"

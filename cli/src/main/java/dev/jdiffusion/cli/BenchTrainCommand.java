@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "train",
     description = {
-      "Time training steps of a reference UNet on 1x32x32 images (linear schedule, eps, uniform weight,",
-      "AdamW) and print one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, ...",
+      "Time training steps of a reference UNet on 1x32x32 images (linear schedule, eps, uniform weight,"
+          + " AdamW) and print one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, ...",
       "benchmarks/pytorch_unet.py is the same network and step in PyTorch."
     },
     sortOptions = false)
@@ -45,6 +45,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     if (!arch.equals("unet-xs") && !arch.equals("unet-s")) {
       throw new UserException("--arch " + arch + " is not allowed: must be unet-xs or unet-s");
     }
+    Writable.requireParent("--profile", profile);
     if (batch < 1 || steps < 1 || warmup < 0) {
       throw new UserException("--batch and --steps must be >= 1 and --warmup >= 0");
     }

@@ -36,8 +36,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "data",
     description = {
-      "Open a dataset, print its size, shape, labels and pixel statistics (after scaling to [-1, 1]),",
-      "and write a PNG grid of sample images (samples.png) to --out.",
+      "Open a dataset, print its size, shape, labels and pixel statistics (after scaling to [-1, 1]),"
+          + " and write a PNG grid of sample images (samples.png) to --out.",
       "With --benchmark N, also time N epochs of the batch pipeline alone (images/s)."
     },
     sortOptions = false)
@@ -74,6 +74,7 @@ final class DataCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    Writable.requireDirectory("--out", out);
     Plugins plugins = main.injector().getInstance(Plugins.class);
     ConfigReader reader = main.injector().getInstance(ConfigReader.class);
     DatasetConfig datasetConfig = datasetConfig(reader);

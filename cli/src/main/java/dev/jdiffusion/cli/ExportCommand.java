@@ -49,6 +49,7 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, OrtException {
     PrintWriter log = spec.commandLine().getOut();
+    Writable.requireParent("--out", out);
     try {
       DenoiserExport.Report r = CheckpointExport.export(Environment.of(main.injector(), Main.version()),
           resolve(checkpoint), out, !raw, parityBatch, tolerance);

@@ -51,6 +51,7 @@ final class ExtractorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, OrtException {
     PrintWriter log = spec.commandLine().getOut();
+    Writable.requireParent("--out", out);
     FidScoring.ExtractorTraining r = FidScoring.trainExtractor(Environment.of(main.injector(), Main.version()),
         dataset, epochs, batch, lr, seed, name, out, log, Progress.interactive());
     log.printf(Locale.ROOT, "test accuracy %.4f after %d steps (%.0f s); wrote %s%n",

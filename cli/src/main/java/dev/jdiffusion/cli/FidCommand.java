@@ -2,11 +2,10 @@ package dev.jdiffusion.cli;
 
 import dev.jdiffusion.pipeline.Progress;
 import dev.jdiffusion.sampling.fid.FeatureExtractionException;
-import dev.jdiffusion.sampling.fid.FeatureExtractor;
 import dev.jdiffusion.sampling.fid.FidInputs;
 import dev.jdiffusion.sampling.fid.FrechetDistance;
 import dev.jdiffusion.sampling.fid.KernelInceptionDistance;
-import dev.jdiffusion.sampling.fid.OnnxFeatureExtractor;
+import dev.jdiffusion.sampling.fid.BuiltinExtractor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -14,28 +13,38 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code ./diffusion fid A B}: the Frechet distance (and on request KID) between two sets, each given as an
- * {@code .npz} of statistics, an {@code .npy} of features [N, D] or of images [N, C, H, W], or a folder of
- * images. Images need {@code --extractor}. The output names what produced the features of each side. See
- * docs/fid.md.
+ * {@code .npz} of statistics, an {@code .npy} of features [N, D] or of images [N, C, H, W], a folder of
+ * images, or a dataset ({@code --reference fashion-mnist:split=test}). Images are scored with
+ * {@code --extractor}, or without it, when they are grayscale 28x28 or 32x32, with the built-in extractor.
+ * The output names what produced the features of each side. See docs/fid.md.
  */
-@Command(name = "fid", sortOptions = false,
+@Command(name = "fid", sortOptions = false, mixinStandardHelpOptions = true,
     description = {"Frechet distance (FID) and, with --kid, Kernel Inception Distance between two sets.",
         "A and B: .npz statistics (mu, sigma), .npy features [N, D], .npy images [N, C, H, W] in [-1, 1],"
-            + " or a folder of images; images need --extractor."})
+            + " a folder of images, or a dataset (name[:key=value,...]). Grayscale 28x28 and 32x32 images are"
+            + " scored with the built-in extractor " + BuiltinExtractor.NAME + " unless --extractor names another."})
 final class FidCommand implements Callable<Integer> {
+  @ParentCommand Main main;
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "A", description = "First set.")
-  Path a;
+  @Parameters(index = "0", paramLabel = "A", description = "First set (e.g. samples.npy).")
+  String a;
 
-  @Parameters(index = "1", paramLabel = "B", description = "Second set.")
-  Path b;
+  @Parameters(index = "1", arity = "0..1", paramLabel = "B", description = "Second set; or give --reference.")
+  String b;
+
+  @Option(names = "--reference", paramLabel = "DATASET_SPEC",
+      description = "The second set as a dataset, e.g. fashion-mnist:split=test (the whole test split; the"
+          + " built-in extractor uses its shipped statistics).")
+  String reference;
 
   @Option(names = "--kid", description = "Also compute KID (needs feature vectors or images on both sides).")
   boolean kid;
@@ -49,29 +58,7 @@ final class FidCommand implements Callable<Integer> {
   @Option(names = "--kid-seed", description = "NumPy RandomState seed of the KID subsets (default: ${DEFAULT-VALUE}).")
   long kidSeed = KernelInceptionDistance.DEFAULT_SEED;
 
-  @Option(names = "--extractor", paramLabel = "MODEL.onnx",
-      description = "ONNX feature extractor: images [N, C, H, W] in, pooled features out.")
-  Path extractor;
-
-  @Option(names = "--extractor-input", paramLabel = "NAME", description = "Its image input (default: from the model).")
-  String extractorInput;
-
-  @Option(names = "--extractor-output", paramLabel = "NAME", description = "Its feature output (default: from the model).")
-  String extractorOutput;
-
-  @Option(names = "--extractor-size", paramLabel = "HxW",
-      description = "Input size the extractor takes, e.g. 299x299 (default: from the model).")
-  String extractorSize;
-
-  @Option(names = "--extractor-range", paramLabel = "MIN,MAX",
-      description = "Pixel range the extractor takes, e.g. 0,1 (default: from the model's metadata, else -1,1).")
-  String extractorRange;
-
-  @Option(names = "--batch", description = "Images per extractor call (default: ${DEFAULT-VALUE}).")
-  int batch = 50;
-
-  @Option(names = "--threads", description = "ONNX Runtime threads (default: the cores, ${DEFAULT-VALUE}).")
-  int threads = Runtime.getRuntime().availableProcessors();
+  @Mixin FeatureInputs.ExtractorOptions extractorOptions = new FeatureInputs.ExtractorOptions();
 
   @Option(names = "--save-stats-a", paramLabel = "FILE.npz", description = "Save A's statistics (pytorch-fid layout).")
   Path saveA;
@@ -83,17 +70,21 @@ final class FidCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if ((b == null) == (reference == null)) {
+      throw new UserException(b == null ? "give the second set B, or --reference DATASET_SPEC"
+          : "give either B (" + b + ") or --reference (" + reference + "), not both");
+    }
     KernelInceptionDistance.Config kidConfig;
-    OnnxFeatureExtractor.Options options;
     try {
       kidConfig = new KernelInceptionDistance.Config(kidSubsets, kidSubsetSize, kidSeed);
-      options = extractorOptions();
     } catch (IllegalArgumentException e) {
       throw new UserException(e.getMessage(), e);
     }
-    try (FeatureExtractor x = extractor == null ? null : OnnxFeatureExtractor.open(extractor, options)) {
-      FidInputs.Loaded first = load("A", a, x, err);
-      FidInputs.Loaded second = load("B", b, x, err);
+    Writable.requireParent("--save-stats-a", saveA);
+    Writable.requireParent("--save-stats-b", saveB);
+    try (FeatureInputs inputs = new FeatureInputs(main, extractorOptions)) {
+      FidInputs.Loaded first = inputs.load("A", a, kid, true, err);
+      FidInputs.Loaded second = inputs.load("B", b != null ? b : reference, kid, true, err);
       if (first.statistics().dimension() != second.statistics().dimension()) {
         throw new UserException("A has features of dimension " + first.statistics().dimension() + " and B of "
             + second.statistics().dimension() + ": they come from different extractors and cannot be compared");
@@ -132,75 +123,17 @@ final class FidCommand implements Callable<Integer> {
     }
   }
 
-  private FidInputs.Loaded load(String name, Path input, FeatureExtractor x, PrintWriter log) {
-    try {
-      FidInputs.Kind kind = FidInputs.kind(input);
-      if (!kind.needsExtractor()) {
-        return FidInputs.load(input, x, kid, null);
-      }
-      if (x == null) {
-        throw new UserException(input + ": " + kind + " need --extractor MODEL.onnx (the network that turns"
-            + " images into features)");
-      }
-      Progress[] bar = {null};
-      try {
-        return FidInputs.load(input, x, kid, (done, total) -> {
-          if (bar[0] == null) {
-            bar[0] = Progress.start("features of " + name + " (" + input.getFileName() + ")", total, log);
-          }
-          bar[0].stepTo(done, null);
-        });
-      } finally {
-        if (bar[0] != null) {
-          bar[0].close();
-        }
-      }
-    } catch (IOException e) {
-      throw new UserException(e.getMessage(), e);
-    }
-  }
-
   private static void save(Path file, FidInputs.Loaded loaded, PrintWriter out) throws IOException {
     if (file != null) {
       loaded.statistics().save(file);
-      out.println("saved statistics of " + loaded.path() + " to " + file);
+      out.println("saved statistics of " + loaded.source() + " to " + file);
     }
   }
 
-  private static void describe(PrintWriter out, String name, FidInputs.Loaded l) {
+  static void describe(PrintWriter out, String name, FidInputs.Loaded l) {
     var s = l.statistics();
-    out.printf(Locale.ROOT, "%s: %s (%s, N = %s, D = %d)%n", name, l.path(), l.kind(),
+    out.printf(Locale.ROOT, "%s: %s (%s, N = %s, D = %d)%n", name, l.source(), l.kind(),
         s.count().isPresent() ? Long.toString(s.count().getAsLong()) : "unknown", s.dimension());
     out.printf("   features: %s%n", l.origin());
-  }
-
-  private OnnxFeatureExtractor.Options extractorOptions() {
-    OnnxFeatureExtractor.Options o = OnnxFeatureExtractor.Options.defaults().withBatch(batch).withThreads(threads)
-        .withInput(extractorInput).withOutput(extractorOutput);
-    if (extractorSize != null) {
-      String[] hw = extractorSize.toLowerCase(Locale.ROOT).split("x");
-      try {
-        int h = Integer.parseInt(hw[0].trim());
-        int w = hw.length > 1 ? Integer.parseInt(hw[1].trim()) : h;
-        if (hw.length > 2 || h < 1 || w < 1) {
-          throw new NumberFormatException();
-        }
-        o = o.withSize(h, w);
-      } catch (NumberFormatException e) {
-        throw new UserException("--extractor-size: '" + extractorSize + "' is not HxW (e.g. 299x299) or one size", e);
-      }
-    }
-    if (extractorRange != null) {
-      String[] r = extractorRange.split(",");
-      try {
-        if (r.length != 2) {
-          throw new NumberFormatException();
-        }
-        o = o.withPixelRange(Double.parseDouble(r[0].trim()), Double.parseDouble(r[1].trim()));
-      } catch (NumberFormatException e) {
-        throw new UserException("--extractor-range: '" + extractorRange + "' is not MIN,MAX (e.g. 0,1)", e);
-      }
-    }
-    return o;
   }
 }

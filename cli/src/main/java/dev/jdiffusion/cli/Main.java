@@ -27,6 +27,7 @@ import picocli.CommandLine.ScopeType;
       SampleCommand.class,
       DataCommand.class,
       FidCommand.class,
+      StatsCommand.class,
       ExportCommand.class,
       RunCommand.class,
       CompareCommand.class,
@@ -71,6 +72,9 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     // "--plugins plugins plugins": a directory may be named like a subcommand.
     cl.setAllowSubcommandsAsOptionParameters(true);
+    standardHelpOptions(cl);
+    WordWrapHelp.install(cl);
+    cl.setUsageHelpAutoWidth(true); // the terminal's width where it can be found, else 80 columns
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           if (e instanceof ConfigException
@@ -84,6 +88,18 @@ public final class Main implements Runnable {
           throw e;
         });
     return cl;
+  }
+
+  /** {@code -h, --help} and {@code -V, --version} on every command and subcommand. */
+  private static void standardHelpOptions(CommandLine cl) {
+    CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+    if (spec.optionsMap().get("--help") == null) {
+      spec.mixinStandardHelpOptions(true);
+    }
+    if (spec.versionProvider() == null) {
+      spec.versionProvider(new Version());
+    }
+    cl.getSubcommands().values().forEach(Main::standardHelpOptions);
   }
 
   public static void main(String[] args) {

@@ -4,10 +4,13 @@ import dev.jdiffusion.core.ParameterInfo;
 import dev.jdiffusion.core.PluginEntry;
 import dev.jdiffusion.core.PluginKind;
 import dev.jdiffusion.core.PluginRegistry;
+import dev.jdiffusion.core.ScheduleSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,15 +39,15 @@ final class PluginsCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     for (PluginKind kind : PluginKind.values()) {
       out.printf("%ss (%d)%n", kind.label(), registry.list(kind).size());
+      List<ParameterInfo> shared = SHARED.getOrDefault(kind, List.of());
+      if (!shared.isEmpty()) {
+        out.printf("  every %s also takes:%n", kind.label());
+        shared.forEach(p -> parameter(out, p));
+      }
       for (PluginEntry e : registry.list(kind)) {
         out.printf("  %-16s %s%n", e.id(), e.description());
         for (ParameterInfo p : e.parameters()) {
-          out.printf(
-              "      %-14s %-8s %-22s %s%n",
-              p.name(),
-              p.type(),
-              p.defaultValue().map(d -> "default " + d).orElse("required"),
-              p.description());
+          parameter(out, p);
         }
         out.printf("      source: %s (%s)%n", e.source(), origin(registry, e));
       }
@@ -73,6 +76,27 @@ final class PluginsCommand implements Callable<Integer> {
     }
     out.flush();
     return registry.failures().isEmpty() ? 0 : 1;
+  }
+
+  /**
+   * The options every plugin of a kind takes, read by core around the plugin's own parameters
+   * ({@code ScheduleSpec}, {@code WeighterSpec}).
+   */
+  static final Map<PluginKind, List<ParameterInfo>> SHARED = Map.of(
+      PluginKind.SCHEDULE, List.of(
+          new ParameterInfo("timesteps", "int", "number of timesteps T, >= 2", Optional.of(
+              Integer.toString(ScheduleSpec.DEFAULT_TIMESTEPS))),
+          new ParameterInfo("zeroTerminalSnr", "boolean", "rescale so that the last timestep has SNR 0"
+              + " (Lin et al. 2024)", Optional.of("false"))),
+      PluginKind.WEIGHTER, List.of(
+          new ParameterInfo("space", "eps|x0|v", "apply the formula to this MSE instead of its declared one",
+              Optional.of("declared")),
+          new ParameterInfo("normalize", "boolean", "scale to mean 1 in eps space over uniform timesteps",
+              Optional.of("false"))));
+
+  private static void parameter(PrintWriter out, ParameterInfo p) {
+    out.printf("      %-14s %-8s %-22s %s%n", p.name(), p.type(),
+        p.defaultValue().map(d -> "default " + d).orElse("required"), p.description());
   }
 
   private static String origin(PluginRegistry registry, PluginEntry e) {

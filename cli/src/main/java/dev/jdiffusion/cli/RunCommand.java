@@ -87,6 +87,7 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserException("--spacing: " + e.getMessage(), e);
     }
+    Writable.requireDirectory("--out", dir);
     MainJob.Options options;
     try {
       options = MainJob.Options.builder(cfg, dir)

@@ -99,6 +99,7 @@ final class SampleCommand implements Callable<Integer> {
     if (n < 1 || batch < 1) {
       throw new UserException("--n and --batch must be >= 1");
     }
+    Writable.requireDirectory("--out", out);
     Sampler s = sampler();
     ModelMetadata metadata;
     try (OnnxDenoiser d = OnnxDenoiser.open(model, 1)) {

@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "train",
     description = {
-      "Train a denoiser as CONFIG (YAML or JSON) describes: schedule, parameterization, weighter, dataset,",
-      "model and training. Writes OUT/config.json, OUT/metrics.jsonl and OUT/checkpoints/step-N.ckpt.",
+      "Train a denoiser as CONFIG (YAML or JSON) describes: schedule, parameterization, weighter, dataset,"
+          + " model and training. Writes OUT/config.json, OUT/metrics.jsonl and OUT/checkpoints/step-N.ckpt.",
       "Exit status 3 when a NaN or infinite loss or gradient stopped the run (the checkpoints are kept)."
     },
     sortOptions = false)
@@ -59,6 +59,7 @@ final class TrainCommand implements Callable<Integer> {
           + " dataset: {name: fashion-mnist, padding: 2}; ./diffusion plugins lists the datasets");
     }
     Path dir = out != null ? out : Path.of("out", baseName(config));
+    Writable.requireDirectory(out != null ? "--out" : "the run directory", dir);
     PrintWriter log = spec.commandLine().getOut();
     try (DatasetSource data = plugins.openDataset(cfg.dataset().get())) {
       TrainingRun.run(cfg, plugins, reader, data, TrainingRun.Options.auto(dir, resume, log));

@@ -37,8 +37,8 @@ import picocli.CommandLine.Spec;
     name = "weights",
     description = {
       "Tabulate and plot loss weights per timestep, in the loss space of the parameterization.",
-      "Writes weights.csv (t,alphabar,snr,logsnr,<one column per weighter>) and weights.png to --out,",
-      "and prints the smoothed-KL / Min-SNR / Soft-Min-SNR matching rule for the parameters given."
+      "Writes weights.csv (t,alphabar,snr,logsnr,<one column per weighter>) and weights.png to --out,"
+          + " and prints the smoothed-KL / Min-SNR / Soft-Min-SNR matching rule for the parameters given."
     },
     sortOptions = false)
 final class WeightsCommand implements Callable<Integer> {
@@ -69,6 +69,7 @@ final class WeightsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    Writable.requireDirectory("--out", out);
     Plugins plugins = main.injector().getInstance(Plugins.class);
     ConfigReader reader = main.injector().getInstance(ConfigReader.class);
     RunConfig run = config == null ? null : reader.read(config, RunConfig.class);

@@ -17,6 +17,29 @@ class PluginsCommandTest {
     assertThat(r.out()).contains("  min-snr ").contains("(class path)").doesNotContain("plugin directory");
   }
 
+  /** The options core reads around every schedule's and weighter's own parameters are listed, and accepted. */
+  @Test
+  void listsTheOptionsEveryScheduleAndWeighterTakes(@TempDir Path dir) {
+    Run r = WeightsCommandTest.run("plugins");
+    assertThat(r.exit()).as(r.err()).isZero();
+    String out = r.out();
+    String schedules = out.substring(out.indexOf("schedules ("), out.indexOf("weighters ("));
+    String weighters = out.substring(out.indexOf("weighters ("), out.indexOf("parameterizations ("));
+    assertThat(schedules).contains("every schedule also takes:")
+        .containsPattern("\\n      timesteps +int +default 1000 +number of timesteps T")
+        .containsPattern("\\n      zeroTerminalSnr boolean +default false +rescale so that the last timestep has SNR 0");
+    assertThat(weighters).contains("every weighter also takes:")
+        .containsPattern("\\n      space +eps\\|x0\\|v +default declared")
+        .containsPattern("\\n      normalize +boolean +default false");
+    for (var kind : PluginsCommand.SHARED.entrySet()) {
+      assertThat(kind.getValue()).isNotEmpty();
+    }
+    // each listed option is one the configuration accepts
+    Run used = WeightsCommandTest.run("weights", "--schedule", "cosine:timesteps=50,zeroTerminalSnr=true",
+        "--parameterization", "v", "--weighter", "min-snr:space=eps,normalize=true", "--out", dir.toString());
+    assertThat(used.exit()).as(used.err()).isZero();
+  }
+
   @Test
   void aBrokenJarIsNamedAndTheOtherPluginsAreStillListed(@TempDir Path dir) throws Exception {
     Path broken = Files.writeString(dir.resolve("broken.jar"), "not a zip");

@@ -25,6 +25,9 @@ import java.util.Map;
  *       {@code .pixel_min}, {@code .pixel_max}: -1 and 1
  *   <li>{@code jdiffusion.extractor.output}: {@code features}; {@code .feature_dim}
  *   <li>{@code jdiffusion.extractor.test_accuracy}, {@code .dataset}: how well it classifies, and on what
+ *   <li>{@code jdiffusion.extractor.padding}, when the training images were padded (e.g. 2 for Fashion-MNIST's
+ *       28x28 shown as 32x32): images of the unpadded size are then padded with black, not resized, before
+ *       they reach the network, so that they look like what it was trained on
  * </ul>
  */
 public final class ClassifierExporter {
@@ -33,6 +36,19 @@ public final class ClassifierExporter {
   /** The metadata of an extractor (see the class comment). */
   public static Map<String, String> metadata(FeatureClassifier net, String name, String dataset,
       double testAccuracy) {
+    return metadata(net, name, dataset, testAccuracy, 0);
+  }
+
+  /**
+   * The metadata of an extractor trained on images padded by {@code padding} pixels on every side (see the
+   * class comment); {@code padding = 0} writes no padding key.
+   */
+  public static Map<String, String> metadata(FeatureClassifier net, String name, String dataset,
+      double testAccuracy, int padding) {
+    if (padding < 0 || 2 * padding >= net.size()) {
+      throw new IllegalArgumentException("padding must be in 0.." + (net.size() - 1) / 2 + " for input size "
+          + net.size() + ", got " + padding);
+    }
     Map<String, String> m = new LinkedHashMap<>();
     String p = "jdiffusion.extractor.";
     m.put(p + "format_version", "1");
@@ -46,6 +62,9 @@ public final class ClassifierExporter {
     m.put(p + "feature_dim", Integer.toString(net.featureDim()));
     m.put(p + "dataset", dataset);
     m.put(p + "test_accuracy", String.format(Locale.ROOT, "%.4f", testAccuracy));
+    if (padding > 0) {
+      m.put(p + "padding", Integer.toString(padding));
+    }
     return m;
   }
 

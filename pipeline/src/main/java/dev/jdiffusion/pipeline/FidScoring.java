@@ -8,6 +8,7 @@ import dev.jdiffusion.core.data.Batch;
 import dev.jdiffusion.core.data.BatchLoader;
 import dev.jdiffusion.exporter.ClassifierExporter;
 import dev.jdiffusion.exporter.onnx.OnnxGraphBuilder;
+import dev.jdiffusion.sampling.fid.BuiltinExtractor;
 import dev.jdiffusion.sampling.fid.FeatureExtractor;
 import dev.jdiffusion.sampling.fid.FeatureStatistics;
 import dev.jdiffusion.sampling.fid.MomentAccumulator;
@@ -50,6 +51,10 @@ public final class FidScoring {
       boolean progressBar) throws IOException {
     ObjectNode node = env.reader().json().valueToTree(dataset);
     String datasetName = node.path("name").asText();
+    if (BuiltinExtractor.coversDataset(datasetName, node.path("padding").asInt(0))) {
+      log.printf("FID extractor: %s (built in)%n", BuiltinExtractor.NAME);
+      return BuiltinExtractor.file();
+    }
     // The extractor sees a fixed draw of the training split, whatever subset the run trains on.
     StringBuilder spec = new StringBuilder(datasetName).append(":split=train,subset=").append(quick ? 2000 : 20000);
     for (String key : new String[] {"dir", "padding", "size", "channels"}) {

@@ -298,14 +298,15 @@ public final class MainJob {
     }
     seconds.put("fid", secondsSince(t0));
     fid.warnings().forEach(w -> log.println("warning: " + w));
-    log.printf(Locale.ROOT, "FID %.2f (%d samples vs %d test images; extractor %s)%n", fid.fid(), nSamples,
-        referenceCount, extractorName);
+    boolean quick = options.quickExtractor();
+    log.printf(Locale.ROOT, "FID %.2f (%d samples vs %d test images; extractor %s)%s%n", fid.fid(), nSamples,
+        referenceCount, extractorName, quick ? "; --quick: a smoke-test number, not a result" : "");
 
     // 5. report
     lossPlot(dir.resolve("train").resolve("metrics.jsonl"), dir.resolve("loss.png"));
     Path report = dir.resolve("report.md");
     writeReport(report, cfg, reader, summary, export, fid, extractorName, nSamples, referenceCount, sampler,
-        seconds, datasetSpec);
+        seconds, datasetSpec, quick);
     log.flush();
     return new Result(fid.fid(), extractorName, nSamples, referenceCount, fid.warnings(), seconds, summary, export,
         report);
@@ -315,42 +316,79 @@ public final class MainJob {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  /** Loss per step from {@code metrics.jsonl}, raw and as an exponential moving average. */
+  /**
+   * Loss per step from {@code metrics.jsonl}, as the mean of each of at most 200 equal runs of steps (every
+   * step when there are fewer) and as an exponential moving average, against the step on a round-numbered
+   * axis from 0, with the loss on a log axis labelled between decades too.
+   */
   static void lossPlot(Path metrics, Path png) throws IOException {
+    BitmapEncoder.saveBitmap(lossChart(metrics), png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  /** The chart of {@link #lossPlot}. */
+  static XYChart lossChart(Path metrics) throws IOException {
     ObjectMapper json = new ObjectMapper();
+    List<double[]> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(metrics)) {
+      if (!line.isBlank()) {
+        JsonNode n = json.readTree(line);
+        rows.add(new double[] {n.path("step").asDouble(), n.path("loss").asDouble()});
+      }
+    }
+    // At most 200 points, the mean of each run of steps: the plot stays readable for long runs.
+    int every = Math.max(1, (rows.size() + 199) / 200);
     List<Double> steps = new ArrayList<>();
     List<Double> losses = new ArrayList<>();
     List<Double> smooth = new ArrayList<>();
     double ema = Double.NaN;
-    for (String line : Files.readAllLines(metrics)) {
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode n = json.readTree(line);
-      double loss = n.path("loss").asDouble();
-      steps.add(n.path("step").asDouble());
-      losses.add(loss);
+    double sum = 0;
+    int count = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      double loss = rows.get(i)[1];
       ema = Double.isNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
-      smooth.add(ema);
+      sum += loss;
+      count++;
+      if (count == every || i == rows.size() - 1) {
+        steps.add(rows.get(i)[0]);
+        losses.add(sum / count);
+        smooth.add(ema);
+        sum = 0;
+        count = 0;
+      }
     }
     XYChart chart = new XYChartBuilder().width(800).height(450).title("Training loss (weighted, loss space)")
-        .xAxisTitle("step").yAxisTitle("loss").build();
+        .xAxisTitle("training step").yAxisTitle("loss (log scale)").build();
     chart.getStyler().setYAxisLogarithmic(true);
-    chart.getStyler().setXAxisTickMarkSpacingHint(90);
-    chart.getStyler().setXAxisDecimalPattern("#");
-    chart.addSeries("loss", steps, losses).setMarker(SeriesMarkers.NONE);
+    chart.getStyler().setYAxisLogarithmicDecadeOnly(false); // a short run spans less than one decade
+    chart.getStyler().setYAxisDecimalPattern("0.###");
+    // XChart puts its ticks on the data points when the x values (with the axis ends) are equally spaced,
+    // and labels ran together ("121151181..."): ending the axis half a run after the last point breaks the
+    // spacing, and the ticks fall on round numbers from 0.
+    double last = steps.isEmpty() ? 1 : steps.get(steps.size() - 1);
+    chart.getStyler().setXAxisMin(0.0);
+    chart.getStyler().setXAxisMax(last + every / 2.0);
+    chart.getStyler().setXAxisTickMarkSpacingHint(100);
+    chart.getStyler().setXAxisDecimalPattern("#,###");
+    chart.addSeries(every == 1 ? "loss" : "loss (mean of " + every + " steps)", steps, losses)
+        .setMarker(SeriesMarkers.NONE);
     chart.addSeries("moving average (0.95)", steps, smooth).setMarker(SeriesMarkers.NONE);
-    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    return chart;
   }
 
   private static void writeReport(Path file, TrainConfig cfg, ConfigReader reader, TrainingRun.Summary summary,
       DenoiserExport.Report export, FrechetDistance.Result fid, String extractorName, int nSamples,
-      long nReference, Sampler sampler, Map<String, Double> seconds, String datasetSpec) throws IOException {
+      long nReference, Sampler sampler, Map<String, Double> seconds, String datasetSpec, boolean quick)
+      throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("# jdiffusion run\n\n");
     md.append(String.format(Locale.ROOT, "**FID %.2f** (%d samples vs %d test images; sampler %s, %s spacing, %d"
             + " steps: %d network evaluations per image)%n%n", fid.fid(), nSamples, nReference, sampler.name(),
         sampler.spacing(), sampler.timesteps(export.metadata()).length, sampler.evaluations(export.metadata())));
+    if (quick) {
+      md.append(String.format(Locale.ROOT, "A smoke-test number, not a result: `--quick` trained %d steps and"
+          + " scored %d samples against %d test images. Compare it only with other `--quick` runs scored with"
+          + " the same extractor, never with the default run.%n%n", summary.steps(), nSamples, nReference));
+    }
     md.append("Extractor: `").append(extractorName).append("`. FIDs from different extractors are not")
         .append(" comparable; this one is not Inception-v3.\n\n");
     fid.warnings().forEach(w -> md.append("Warning: ").append(w).append("\n\n"));

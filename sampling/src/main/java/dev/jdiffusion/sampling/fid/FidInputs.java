@@ -2,10 +2,12 @@ package dev.jdiffusion.sampling.fid;
 
 import dev.jdiffusion.sampling.io.ImageFolder;
 import dev.jdiffusion.sampling.io.NpyRowReader;
+import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +21,8 @@ import java.util.Optional;
  *   <li>an {@code .npy} of shape [N, D]: feature vectors, used as given;</li>
  *   <li>an {@code .npy} of shape [N, C, H, W]: images in [-1, 1] (what {@code ./diffusion sample} writes),
  *       run through the extractor;</li>
- *   <li>a folder: its images ({@link ImageFolder}), run through the extractor.</li>
+ *   <li>a folder: its images ({@link ImageFolder}), run through the extractor;</li>
+ *   <li>an opened dataset ({@link #fromDataset}): its images in index order, run through the extractor.</li>
  * </ul>
  *
  * Files are streamed in batches; only KID keeps the feature vectors in memory.
@@ -32,7 +35,8 @@ public final class FidInputs {
     STATISTICS("statistics"),
     FEATURES("feature vectors"),
     IMAGE_ARRAY("images (.npy)"),
-    IMAGE_FOLDER("image folder");
+    IMAGE_FOLDER("image folder"),
+    DATASET("dataset");
 
     private final String label;
 
@@ -42,7 +46,7 @@ public final class FidInputs {
 
     /** Whether features must first be extracted from images. */
     public boolean needsExtractor() {
-      return this == IMAGE_ARRAY || this == IMAGE_FOLDER;
+      return this == IMAGE_ARRAY || this == IMAGE_FOLDER || this == DATASET;
     }
 
     @Override
@@ -60,14 +64,14 @@ public final class FidInputs {
   /**
    * One loaded input.
    *
-   * @param path the input
+   * @param source the input: its path, or the dataset's specification
    * @param kind what it was
    * @param statistics its feature statistics
    * @param features the feature vectors, when asked for (never for {@link Kind#STATISTICS})
    * @param origin where the features came from, for reports: the extractor's description, or a sentence
    *     saying they were taken as given
    */
-  public record Loaded(Path path, Kind kind, FeatureStatistics statistics, Optional<FeatureMatrix> features,
+  public record Loaded(String source, Kind kind, FeatureStatistics statistics, Optional<FeatureMatrix> features,
       String origin) {}
 
   /**
@@ -104,6 +108,63 @@ public final class FidInputs {
   }
 
   /**
+   * The shape of the images an input holds: an image {@code .npy}'s [C, H, W], or a folder's first image
+   * read with {@code channels} channels; empty for statistics and feature vectors.
+   *
+   * @throws IOException naming the input when it cannot be read
+   */
+  public static Optional<ImageShape> imageShape(Path path, int channels) throws IOException {
+    Kind kind = kind(path);
+    if (kind == Kind.IMAGE_ARRAY) {
+      try (NpyRowReader r = NpyRowReader.open(path)) {
+        long[] shape = r.header().shape();
+        return Optional.of(new ImageShape((int) shape[1], (int) shape[2], (int) shape[3]));
+      }
+    }
+    if (kind == Kind.IMAGE_FOLDER) {
+      List<Path> files = ImageFolder.list(path);
+      if (files.isEmpty()) {
+        throw new IOException(path + ": no images (.png, .jpg, .jpeg, .bmp) in the folder");
+      }
+      return Optional.of(ImageFolder.read(files.get(0), channels).shape());
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The features of a dataset's first {@code limit} images (all when {@code limit} is 0 or more than it
+   * holds), in index order, batch by batch.
+   *
+   * @param spec how the dataset was named, for reports
+   * @param extractor turns the images into features
+   * @param keepFeatures also return the feature vectors (for KID)
+   * @throws IOException when fewer than 2 images would be used
+   */
+  public static Loaded fromDataset(String spec, DatasetSource data, FeatureExtractor extractor, int limit,
+      boolean keepFeatures, ProgressListener progress) throws IOException {
+    int n = limit > 0 ? Math.min(limit, data.size()) : data.size();
+    if (n < 2) {
+      throw new IOException(spec + ": " + n + " image(s); FID needs at least 2");
+    }
+    ImageShape shape = data.shape();
+    Features features = new Features(extractor.dimension(), keepFeatures, n);
+    int batch = 200;
+    float[] px = new float[batch * shape.size()];
+    for (int start = 0; start < n; start += batch) {
+      int m = Math.min(batch, n - start);
+      for (int i = 0; i < m; i++) {
+        data.read(start + i, px, i * shape.size());
+      }
+      float[] chunk = m == batch ? px : Arrays.copyOf(px, m * shape.size());
+      features.add(extractor.extract(chunk, m, shape), m);
+      if (progress != null) {
+        progress.update(start + m, n);
+      }
+    }
+    return features.loaded(spec, Kind.DATASET, extractor.description());
+  }
+
+  /**
    * Loads an input.
    *
    * @param extractor required for images, may be {@code null} otherwise
@@ -123,11 +184,12 @@ public final class FidInputs {
     }
     String given = "features as given in " + path.getFileName() + " (extractor unknown to jdiffusion)";
     return switch (kind) {
-      case STATISTICS -> new Loaded(path, kind, FeatureStatistics.load(path), Optional.empty(),
+      case STATISTICS -> new Loaded(path.toString(), kind, FeatureStatistics.load(path), Optional.empty(),
           "statistics as saved in " + path.getFileName() + " (extractor unknown to jdiffusion)");
       case FEATURES -> fromRows(path, kind, null, keepFeatures, progress, given);
       case IMAGE_ARRAY -> fromRows(path, kind, extractor, keepFeatures, progress, extractor.description());
       case IMAGE_FOLDER -> fromFolder(path, extractor, keepFeatures, progress);
+      case DATASET -> throw new IllegalStateException("a path is never a dataset; see fromDataset");
     };
   }
 
@@ -169,7 +231,7 @@ public final class FidInputs {
           progress.update(r.rows() - r.remaining(), r.rows());
         }
       }
-      return features.loaded(path, kind, origin);
+      return features.loaded(path.toString(), kind, origin);
     }
   }
 
@@ -179,24 +241,37 @@ public final class FidInputs {
     if (files.size() < 2) {
       throw new IOException(dir + ": " + files.size() + " image; FID needs at least 2");
     }
-    ImageShape target = extractor.inputShape();
+    int channels = extractor.inputShape().channels();
     Features features = new Features(extractor.dimension(), keep, files.size());
     int batch = 50;
-    for (int start = 0; start < files.size(); start += batch) {
-      int m = Math.min(batch, files.size() - start);
-      float[] px = new float[m * target.size()];
-      for (int i = 0; i < m; i++) {
-        ImageFolder.Image img = ImageFolder.read(files.get(start + i), target.channels());
-        float[] p = dev.jdiffusion.sampling.io.ImageTensors.resize(img.pixels(), 1, img.shape(), target.height(),
-            target.width());
-        System.arraycopy(p, 0, px, i * target.size(), target.size());
+    // Consecutive images of one shape go to the extractor together; it adapts their size (resize, or the
+    // padding its model asks for) and channels.
+    List<ImageFolder.Image> pending = new ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      ImageFolder.Image img = ImageFolder.read(files.get(i), channels);
+      if (!pending.isEmpty() && (pending.size() == batch || !pending.get(0).shape().equals(img.shape()))) {
+        extractBatch(extractor, pending, features);
+        if (progress != null) {
+          progress.update(i, files.size());
+        }
       }
-      features.add(extractor.extract(px, m, target), m);
-      if (progress != null) {
-        progress.update(start + m, files.size());
-      }
+      pending.add(img);
     }
-    return features.loaded(dir, Kind.IMAGE_FOLDER, extractor.description());
+    extractBatch(extractor, pending, features);
+    if (progress != null) {
+      progress.update(files.size(), files.size());
+    }
+    return features.loaded(dir.toString(), Kind.IMAGE_FOLDER, extractor.description());
+  }
+
+  private static void extractBatch(FeatureExtractor extractor, List<ImageFolder.Image> images, Features features) {
+    ImageShape shape = images.get(0).shape();
+    float[] px = new float[images.size() * shape.size()];
+    for (int i = 0; i < images.size(); i++) {
+      System.arraycopy(images.get(i).pixels(), 0, px, i * shape.size(), shape.size());
+    }
+    features.add(extractor.extract(px, images.size(), shape), images.size());
+    images.clear();
   }
 
   /** Accumulates statistics and, when asked, keeps the vectors. */
@@ -221,10 +296,10 @@ public final class FidInputs {
       rows += n;
     }
 
-    Loaded loaded(Path path, Kind kind, String origin) {
+    Loaded loaded(String source, Kind kind, String origin) {
       Optional<FeatureMatrix> f = kept == null ? Optional.empty()
           : Optional.of(new FeatureMatrix(rows, moments.dimension(), kept));
-      return new Loaded(path, kind, moments.statistics(), f, origin);
+      return new Loaded(source, kind, moments.statistics(), f, origin);
     }
   }
 }

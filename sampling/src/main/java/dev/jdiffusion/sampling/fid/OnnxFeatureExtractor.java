@@ -41,12 +41,15 @@ import java.util.Set;
  *   <tr><td>pixel range</td><td>{@code jdiffusion.extractor.pixel_min}, {@code .pixel_max}</td>
  *       <td>[-1, 1]</td></tr>
  *   <tr><td>name in reports</td><td>{@code jdiffusion.extractor.name}</td><td>the file name</td></tr>
+ *   <tr><td>padding</td><td>{@code jdiffusion.extractor.padding}</td><td>0</td></tr>
  * </table>
  *
  * {@code jdiffusion.extractor.dataset} and {@code .test_accuracy}, when present, are quoted in the
  * description; a {@code jdiffusion.extractor.format_version} other than 1 is refused.
  *
- * Images are then adapted on the host: channels by {@link ImageTensors#channels} (gray replicated to RGB,
+ * Images are then adapted on the host: images smaller than the input by exactly twice the padding (28x28
+ * for a 32x32 network with padding 2, as Fashion-MNIST is padded for training) are padded with black (-1);
+ * channels by {@link ImageTensors#channels} (gray replicated to RGB,
  * RGB to BT.601 luma), size by {@link ImageTensors#resize} (bilinear, half-pixel centres, like PyTorch's
  * {@code F.interpolate(..., align_corners=False)} that pytorch-fid applies before Inception), and pixels
  * mapped linearly from [-1, 1] to the model's range (pytorch-fid's Inception takes [0, 1]). The
@@ -120,12 +123,14 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
   private final ImageShape inputShape;
   private final double pixelMin;
   private final double pixelMax;
+  private final int padding;
   private final int batch;
   private final int dimension;
   private final String description;
 
   private OnnxFeatureExtractor(Path file, OrtEnvironment env, OrtSession session, String input, String output,
-      ImageShape inputShape, double pixelMin, double pixelMax, int batch, int dimension, String description) {
+      ImageShape inputShape, double pixelMin, double pixelMax, int padding, int batch, int dimension,
+      String description) {
     this.file = file;
     this.env = env;
     this.session = session;
@@ -134,6 +139,7 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
     this.inputShape = inputShape;
     this.pixelMin = pixelMin;
     this.pixelMax = pixelMax;
+    this.padding = padding;
     this.batch = batch;
     this.dimension = dimension;
     this.description = description;
@@ -204,6 +210,12 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
     if (!(max > min)) {
       throw new FeatureExtractionException(file + ": pixel range [" + min + ", " + max + "] is empty");
     }
+    double pad = number(file, "padding", Double.NaN, meta.get(PREFIX + "padding"), 0);
+    if (pad != Math.rint(pad) || pad < 0 || 2 * pad >= Math.min(h, w)) {
+      throw new FeatureExtractionException(file + ": metadata " + PREFIX + "padding = '" + meta.get(PREFIX + "padding")
+          + "' must be a whole number from 0 to " + (Math.min(h, w) - 1) / 2);
+    }
+    int padding = (int) pad;
     int d = -1;
     if (outputs.get(output).getInfo() instanceof TensorInfo out) {
       long[] od = out.getShape();
@@ -215,16 +227,20 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
     }
     String name = meta.getOrDefault(PREFIX + "name", file.getFileName().toString());
     OnnxFeatureExtractor x = new OnnxFeatureExtractor(file, env, session, input, output, shape, min, max,
-        o.batch(), d, "");
+        padding, o.batch(), d, "");
     if (d < 1) {
       d = x.run(new float[shape.size()], 1).length;
     }
     String trained = meta.containsKey(PREFIX + "dataset") ? ", trained on " + meta.get(PREFIX + "dataset")
         + (meta.containsKey(PREFIX + "test_accuracy") ? " (test accuracy " + meta.get(PREFIX + "test_accuracy") + ")"
             : "") : "";
-    String description = String.format(Locale.ROOT, "%s (%s, sha256 %s%s, input '%s' %s in [%s, %s], output '%s', D = %d)",
-        name, file.getFileName(), sha256(file), trained, input, shape, plain(min), plain(max), output, d);
-    return new OnnxFeatureExtractor(file, env, session, input, output, shape, min, max, o.batch(), d, description);
+    String padded = padding == 0 ? "" : String.format(Locale.ROOT, " (%dx%d images padded by %d)",
+        h - 2 * padding, w - 2 * padding, padding);
+    String description = String.format(Locale.ROOT, "%s (%s, sha256 %s%s, input '%s' %s%s in [%s, %s], output '%s', D = %d)",
+        name, file.getFileName(), sha256(file).substring(0, 12), trained, input, shape, padded, plain(min), plain(max),
+        output, d);
+    return new OnnxFeatureExtractor(file, env, session, input, output, shape, min, max, padding, o.batch(), d,
+        description);
   }
 
   private static String pick(Path file, String what, String option, String metadata, Set<String> names) {
@@ -285,14 +301,15 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
     return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
-  private static String sha256(Path file) {
+  /** The SHA-256 of a file, 64 lower-case hex digits. */
+  static String sha256(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       byte[] buf = new byte[1 << 16];
       for (int r; (r = in.read(buf)) > 0; ) {
         md.update(buf, 0, r);
       }
-      return HexFormat.of().formatHex(md.digest()).substring(0, 12);
+      return HexFormat.of().formatHex(md.digest());
     } catch (IOException e) {
       throw new FeatureExtractionException(file + ": cannot read: " + e.getMessage(), e);
     } catch (NoSuchAlgorithmException e) {
@@ -329,8 +346,14 @@ public final class OnnxFeatureExtractor implements FeatureExtractor {
     for (int start = 0; start < n; start += batch) {
       int m = Math.min(batch, n - start);
       float[] x = java.util.Arrays.copyOfRange(images, start * shape.size(), (start + m) * shape.size());
-      x = ImageTensors.channels(x, m, shape, inputShape.channels());
-      ImageShape c = new ImageShape(inputShape.channels(), shape.height(), shape.width());
+      ImageShape s = shape;
+      if (padding > 0 && s.height() + 2 * padding == inputShape.height()
+          && s.width() + 2 * padding == inputShape.width()) {
+        x = ImageTensors.pad(x, m, s, padding, -1f);
+        s = new ImageShape(s.channels(), inputShape.height(), inputShape.width());
+      }
+      x = ImageTensors.channels(x, m, s, inputShape.channels());
+      ImageShape c = new ImageShape(inputShape.channels(), s.height(), s.width());
       x = ImageTensors.resize(x, m, c, inputShape.height(), inputShape.width());
       x = ImageTensors.pixelRange(x, pixelMin, pixelMax);
       float[] f = run(x, m);

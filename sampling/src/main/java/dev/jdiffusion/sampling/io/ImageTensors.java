@@ -85,6 +85,31 @@ public final class ImageTensors {
     return out;
   }
 
+  /**
+   * Pads {@code n} images by {@code border} pixels of {@code value} on every side (e.g. 28x28 Fashion-MNIST
+   * to 32x32 with border 2 and value -1, black). Returns the input when the border is 0.
+   */
+  public static float[] pad(float[] images, int n, ImageShape from, int border, float value) {
+    if (border < 0) {
+      throw new IllegalArgumentException("border must be >= 0, got " + border);
+    }
+    if (border == 0) {
+      return images;
+    }
+    int h = from.height();
+    int w = from.width();
+    int ph = h + 2 * border;
+    int pw = w + 2 * border;
+    float[] out = new float[n * from.channels() * ph * pw];
+    java.util.Arrays.fill(out, value);
+    for (int plane = 0; plane < n * from.channels(); plane++) {
+      for (int y = 0; y < h; y++) {
+        System.arraycopy(images, (plane * h + y) * w, out, (plane * ph + y + border) * pw + border, w);
+      }
+    }
+    return out;
+  }
+
   /** Maps values linearly from [-1, 1] to [min, max] (identity when min = -1 and max = 1). */
   public static float[] pixelRange(float[] images, double min, double max) {
     if (min == -1 && max == 1) {

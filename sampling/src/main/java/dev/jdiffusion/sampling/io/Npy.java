@@ -43,12 +43,17 @@ public final class Npy {
     return decode(file.toString(), Files.readAllBytes(file));
   }
 
-  /** Writes named arrays as an {@code .npz} (a zip of {@code name.npy} entries, deflated), atomically. */
+  /**
+   * Writes named arrays as an {@code .npz} (a zip of {@code name.npy} entries, deflated), atomically. The entries
+   * carry a fixed time stamp (1980-01-01, the zip format's first date), so equal arrays give equal bytes.
+   */
   public static void writeNpz(Path file, Map<String, NpyArray> arrays) throws IOException {
     AtomicFiles.write(file, out -> {
       try (ZipOutputStream zip = new ZipOutputStream(out)) {
         for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
-          zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
+          ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
+          entry.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
+          zip.putNextEntry(entry);
           zip.write(encode(e.getValue()));
           zip.closeEntry();
         }
