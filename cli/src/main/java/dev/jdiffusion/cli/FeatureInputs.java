@@ -1,5 +1,6 @@
 package dev.jdiffusion.cli;
 
+import dev.jdiffusion.pipeline.Progress;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jdiffusion.core.ConfigReader;

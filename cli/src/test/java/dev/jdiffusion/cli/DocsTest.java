@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.jdiffusion.cli.compare.CompareConfig;
+import dev.jdiffusion.pipeline.compare.CompareConfig;
 import dev.jdiffusion.core.Bootstrap;
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.RunConfig;
