@@ -87,7 +87,6 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserException("--spacing: " + e.getMessage(), e);
     }
-    Writable.requireDirectory("--out", dir);
     MainJob.Options options;
     try {
       options = MainJob.Options.builder(cfg, dir)
@@ -104,6 +103,8 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserException("--" + e.getMessage().replace("samplingSteps", "sampling-steps"), e);
     }
+    // the directory itself is made only once the configuration passed MainJob's checks
+    Writable.requireDirectory("--out", dir.toAbsolutePath().getParent());
     MainJob.Result result;
     try {
       result = MainJob.run(env, options);
