@@ -31,6 +31,33 @@ final class Writable {
   }
 
   /**
+   * Makes sure the directory {@code dir} could be created and written, without creating anything: the
+   * nearest existing ancestor must be a writable directory (or {@code dir} itself an existing writable one).
+   * For commands that refuse bad configurations without leaving an empty output directory behind.
+   *
+   * @param option how the user named it, e.g. {@code --out}
+   * @throws UserException naming the option and the path when it cannot be written
+   */
+  static void requireCreatable(String option, Path dir) {
+    if (dir == null) {
+      return;
+    }
+    Path existing = dir.toAbsolutePath().normalize();
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return;
+    }
+    if (!Files.isDirectory(existing)) {
+      throw new UserException(option + " " + dir + ": cannot write there (Not a directory: " + existing + ")");
+    }
+    if (!Files.isWritable(existing)) {
+      throw new UserException(option + " " + dir + ": cannot write there (permission denied: " + existing + ")");
+    }
+  }
+
+  /**
    * Makes sure the file {@code file} can be written: its directory exists (it is created) and takes new
    * files, and the file itself, if it exists, is a regular file.
    *
