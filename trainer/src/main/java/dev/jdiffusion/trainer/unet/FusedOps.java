@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * libtorch's single-kernel {@code silu} and {@code group_norm}, which DJL 0.35 does not expose, reached
- * through TorchScript: each op is a one-line TorchScript module whose source this class writes at run time
+ * libtorch's single-kernel {@code silu} and {@code group_norm}, which DJL 0.35 does not expose, and a
+ * convolution that avoids a oneDNN defect ({@link #conv2d(NDArray, NDArray, NDArray, int, int)}), reached
+ * through TorchScript: each op is a small TorchScript module whose source this class writes at run time
  * (a TorchScript archive is a zip of Python-syntax source and a small pickle; libtorch compiles the source
  * when it loads the archive) and loads once per process through DJL. Called in training mode, the module
  * runs under the caller's autograd, so the backward pass is libtorch's own {@code silu_backward} and
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only for arrays of DJL's PyTorch engine, and only where that libtorch can compile TorchScript (the
  * mobile "lite" builds cannot): {@link #available(NDArray)} says whether both hold; callers fall back to
- * the composed formulas otherwise, and a failed load is logged once.
+ * the composed formulas (and DJL's own convolution) otherwise, and a failed load is logged once.
  */
 public final class FusedOps {
   private FusedOps() {}
@@ -73,8 +74,9 @@ public final class FusedOps {
             module(SILU, "    return " + SILU_EXPRESSION + "\n", ONE_TENSOR, x);
             loadable = true;
           } catch (RuntimeException e) {
-            LOG.warn("libtorch's silu and group_norm are not reachable through TorchScript here ({}); "
-                + "using the composed formulas, which are slower", e.toString());
+            LOG.warn("libtorch's silu, group_norm and channels-last convolution are not reachable through "
+                + "TorchScript here ({}); using the composed formulas, which are slower, and DJL's "
+                + "convolution", e.toString());
             loadable = false;
           }
         }
@@ -122,7 +124,9 @@ public final class FusedOps {
   /**
    * Cross-correlation of {@code x (B, Cin, H, W)} with {@code weight (Cout, Cin, kH, kW)} plus
    * {@code bias (Cout)}, zero padding {@code padding} and stride {@code stride} on both axes (PyTorch's
-   * {@code conv2d}), computed on a channels-last (NHWC) copy of {@code x}; the result is channels-last too.
+   * {@code conv2d}), computed on a channels-last (NHWC) copy of {@code x} and returned in the usual
+   * contiguous NCHW layout (the ops around the convolutions are slower on channels-last arrays: in one
+   * profiled unet-xs step, libtorch's group norm and its backward took 20 to 30 times as long).
    *
    * <p>Why not the NCHW convolution DJL calls: libtorch's CPU convolutions run on oneDNN, which copies
    * NCHW arrays into blocked layouts (channels in blocks of 8 to 32, the last block padded when the
@@ -143,8 +147,8 @@ public final class FusedOps {
     String p = "[" + padding + ", " + padding + "]";
     String body = "    if x.size(1) == 1 or x.size(2) * x.size(3) == 1:\n"
         + "      return torch.thnn_conv2d(x, weight, [weight.size(2), weight.size(3)], bias, " + s + ", " + p + ")\n"
-        + "    return torch.conv2d(x.contiguous(memory_format=" + CHANNELS_LAST + "), weight, bias, " + s + ", " + p
-        + ")\n";
+        + "    y = torch.conv2d(x.contiguous(memory_format=" + CHANNELS_LAST + "), weight, bias, " + s + ", " + p + ")\n"
+        + "    return y.contiguous()\n";
     return callBody("conv2d_s" + stride + "_p" + padding, body, "x: Tensor, weight: Tensor, bias: Tensor",
         x, weight, bias);
   }
