@@ -53,9 +53,11 @@ class ConvolutionTest {
         }
       }
     }
-    // a single pixel: channels-last and NCHW coincide (libtorch then takes its NCHW route)
-    Case pixel = new Case(3, 24, 8, 1, 1, 3, 1, 1, seed++);
-    tests.add(DynamicTest.dynamicTest(pixel.toString(), () -> check(pixel)));
+    // a single pixel: channels-last and NCHW coincide (libtorch then takes its NCHW route); one row, one column
+    for (int[] size : new int[][] {{1, 1}, {1, 6}, {6, 1}}) {
+      Case c = new Case(3, 24, 8, size[0], size[1], 3, 1, 1, seed++);
+      tests.add(DynamicTest.dynamicTest(c.toString(), () -> check(c)));
+    }
     return tests.stream();
   }
 
