@@ -125,6 +125,10 @@ final class FidCommand implements Callable<Integer> {
 
   private static void save(Path file, FidInputs.Loaded loaded, PrintWriter out) throws IOException {
     if (file != null) {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        java.nio.file.Files.createDirectories(parent);
+      }
       loaded.statistics().save(file);
       out.println("saved statistics of " + loaded.source() + " to " + file);
     }

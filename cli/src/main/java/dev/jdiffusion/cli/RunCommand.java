@@ -104,7 +104,7 @@ final class RunCommand implements Callable<Integer> {
       throw new UserException("--" + e.getMessage().replace("samplingSteps", "sampling-steps"), e);
     }
     // the directory itself is made only once the configuration passed MainJob's checks
-    Writable.requireCreatable("--out", dir);
+    Writable.requireDirectory("--out", dir);
     MainJob.Result result;
     try {
       result = MainJob.run(env, options);

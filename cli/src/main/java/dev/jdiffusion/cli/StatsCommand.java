@@ -44,6 +44,10 @@ final class StatsCommand implements Callable<Integer> {
     Writable.requireParent("--out", out);
     try (FeatureInputs inputs = new FeatureInputs(main, extractorOptions)) {
       FidInputs.Loaded loaded = inputs.load("INPUT", input, false, false, spec.commandLine().getErr());
+      Path parent = out.toAbsolutePath().getParent();
+      if (parent != null) {
+        java.nio.file.Files.createDirectories(parent);
+      }
       loaded.statistics().save(out);
       FidCommand.describe(log, "INPUT", loaded);
       loaded.statistics().singularityWarning().ifPresent(w -> spec.commandLine().getErr().println("warning: " + w));

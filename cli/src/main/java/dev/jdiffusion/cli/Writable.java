@@ -12,7 +12,9 @@ final class Writable {
   private Writable() {}
 
   /**
-   * Makes sure the directory {@code dir} exists (creating it) and that a file can be created in it.
+   * Checks that the directory {@code dir} can be written: it is a directory that takes a new file, or it does
+   * not exist yet and its nearest existing ancestor is such a directory. Creates nothing that stays (a probe
+   * file is created and deleted), so a command that stops on a later mistake leaves no empty directory.
    *
    * @param option how the user named it, e.g. {@code --out}
    * @throws UserException naming the option and the path when it cannot be written
@@ -21,9 +23,15 @@ final class Writable {
     if (dir == null) {
       return;
     }
+    Path existing = dir.toAbsolutePath().normalize();
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
     try {
-      Files.createDirectories(dir);
-      Path probe = Files.createTempFile(dir, ".write-check", ".tmp");
+      if (existing == null || !Files.isDirectory(existing)) {
+        throw new java.nio.file.NotDirectoryException(existing == null ? dir.toString() : existing.toString());
+      }
+      Path probe = Files.createTempFile(existing, ".write-check", ".tmp");
       Files.delete(probe);
     } catch (IOException | SecurityException e) {
       throw new UserException(option + " " + dir + ": cannot write there (" + describe(e) + ")", e);
@@ -31,35 +39,8 @@ final class Writable {
   }
 
   /**
-   * Makes sure the directory {@code dir} could be created and written, without creating anything: the
-   * nearest existing ancestor must be a writable directory (or {@code dir} itself an existing writable one).
-   * For commands that refuse bad configurations without leaving an empty output directory behind.
-   *
-   * @param option how the user named it, e.g. {@code --out}
-   * @throws UserException naming the option and the path when it cannot be written
-   */
-  static void requireCreatable(String option, Path dir) {
-    if (dir == null) {
-      return;
-    }
-    Path existing = dir.toAbsolutePath().normalize();
-    while (existing != null && !Files.exists(existing)) {
-      existing = existing.getParent();
-    }
-    if (existing == null) {
-      return;
-    }
-    if (!Files.isDirectory(existing)) {
-      throw new UserException(option + " " + dir + ": cannot write there (Not a directory: " + existing + ")");
-    }
-    if (!Files.isWritable(existing)) {
-      throw new UserException(option + " " + dir + ": cannot write there (permission denied: " + existing + ")");
-    }
-  }
-
-  /**
-   * Makes sure the file {@code file} can be written: its directory exists (it is created) and takes new
-   * files, and the file itself, if it exists, is a regular file.
+   * Checks that the file {@code file} can be written: its directory can ({@link #requireDirectory}), and the
+   * file itself, if it exists, is not a directory.
    *
    * @param option how the user named it, e.g. {@code --out}
    * @throws UserException naming the option and the path when it cannot be written
@@ -85,6 +66,9 @@ final class Writable {
   private static String describe(Throwable e) {
     if (e instanceof java.nio.file.FileAlreadyExistsException) {
       return "a file is in the way: " + e.getMessage();
+    }
+    if (e instanceof java.nio.file.NotDirectoryException) {
+      return "Not a directory: " + e.getMessage();
     }
     if (e instanceof java.nio.file.AccessDeniedException) {
       return "permission denied";

@@ -44,10 +44,12 @@ import org.junit.jupiter.api.io.TempDir;
  *       repository's {@code docs/}, {@code benchmarks/} and {@code examples/}; a document's blocks run in
  *       order in one directory, so later commands use what earlier ones wrote. Marker
  *       {@code args CMD=ARGS; ...}: commands that take minutes run with these reduced arguments (e.g.
- *       {@code args run=--steps 2}), written in the document next to the command. Lines that start with
- *       {@code ./mvnw} are the build itself; each must be a command of {@code .ci/run}. Marker
+ *       {@code args run=--steps 2}), written in the document next to the command. Several markers go on
+ *       consecutive lines. Lines that start with {@code ./mvnw} are the build itself; each must be a command of {@code .ci/run}. Marker
  *       {@code ci SCRIPT}: the block is executed by that CI script (which needs the framework installed in
  *       the local Maven repository, something a test must not do); the test checks that the script runs the
+ *       document. Marker {@code tested-by CLASS}: another test of this module runs the block in a form that
+ *       needs no training (SamplingDocsTest samples from an exact Gaussian model); it must read the
  *       document.</li>
  *   <li>{@code java}: compiled as written, all listings of one document together. Marker {@code fragment
  *       FILE}: the listing is part of FILE (under this test's resources, {@code docs/}), which must contain it
@@ -186,6 +188,8 @@ class DocsTest {
       if (b.language().equals("bash") || b.language().equals("sh")) {
         if (b.marked("ci")) {
           runByCi(b);
+        } else if (b.marked("tested-by")) {
+          testedBy(b);
         } else {
           String commands = withoutBuildCommands(b);
           if (runCommands) {
@@ -354,6 +358,19 @@ class DocsTest {
     assertThat(done).as("%s did not finish", b.where()).isTrue();
     assertThat(p.exitValue()).as("%s exited with %d:%n%s%n--- output (last 4000 characters) ---%n%s", b.where(),
         p.exitValue(), b.text(), text.substring(Math.max(0, text.length() - 4000))).isZero();
+  }
+
+  /**
+   * A block that another test of this module runs in a reduced form that needs no training (e.g.
+   * SamplingDocsTest samples docs/sampling.md's commands from an exact Gaussian model): that test must exist
+   * and read the document.
+   */
+  private static void testedBy(Block b) throws IOException {
+    Path test = ROOT.resolve("cli/src/test/java/dev/jdiffusion/cli/" + b.argument("tested-by") + ".java");
+    assertThat(test).as("%s: tested by", b.where()).exists();
+    String source = Files.readString(test);
+    assertThat(source.contains(b.doc().getFileName().toString()) || source.contains("SamplingDocsTest.commandLines"))
+        .as("%s: %s reads %s", b.where(), test.getFileName(), b.doc().getFileName()).isTrue();
   }
 
   /** A block that a CI script executes: the script must name the document it runs. */
