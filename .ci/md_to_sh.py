@@ -3,7 +3,7 @@
 usage: md_to_sh.py PAGE.md > page.sh
 
 Fenced blocks, in order: a bash/sh block becomes its commands; a block marked
-<!-- docs-test: file PATH --> on the line before it becomes a command writing its text to PATH (relative
+<!-- docs-test: file PATH --> on a line before it (markers sit on consecutive lines) becomes a command writing its text to PATH (relative
 to the directory the script is in at that point, so a tutorial's `cd` decides where); every other block
 (output shown to the reader) is left out. DocsTest (cli module) reads the same markers.
 """
@@ -29,8 +29,12 @@ def blocks(lines):
             line = lines[i]
             body.append(line[len(indent):] if line.startswith(indent) else line.lstrip())
             i += 1
-        marker = MARKER.match(lines[start - 1]) if start > 0 else None
-        yield start + 1, lang, "".join(body), marker.group(1).strip() if marker else ""
+        markers = []
+        k = start - 1
+        while k >= 0 and MARKER.match(lines[k]):
+            markers.insert(0, MARKER.match(lines[k]).group(1).strip())
+            k -= 1
+        yield start + 1, lang, "".join(body), markers
         i += 1
 
 
@@ -39,9 +43,10 @@ def main():
     with open(page, encoding="utf-8") as f:
         lines = f.readlines()
     out = ["# generated from %s by .ci/md_to_sh.py" % page, "set -euo pipefail"]
-    for line, lang, body, marker in blocks(lines):
-        if marker.startswith("file "):
-            path = marker.split()[1]
+    for line, lang, body, markers in blocks(lines):
+        files = [m for m in markers if m.startswith("file ")]
+        if files:
+            path = files[0].split()[1]
             out.append("# %s:%d -> %s" % (page, line, path))
             out.append("mkdir -p \"$(dirname %s)\"" % shlex.quote(path))
             out.append("cat > %s <<'MD_TO_SH_EOF'\n%sMD_TO_SH_EOF" % (shlex.quote(path), body))

@@ -2,9 +2,10 @@
 # Quality per network evaluation (NFE) of every sampler on one trained model (docs/sampling.md): for each sampler
 # and each NFE budget, draws N images with one seed and scores them with one extractor against one reference.
 # Writes OUT/fid-per-nfe.csv (sampler,spacing,steps,nfe,fid,seconds) and prints it.
-#   benchmarks/fid_per_nfe.sh MODEL.onnx REFERENCE EXTRACTOR.onnx [OUT]
+#   benchmarks/fid_per_nfe.sh MODEL.onnx REFERENCE EXTRACTOR.onnx|builtin [OUT]
 # REFERENCE is anything `./diffusion fid` takes as its second set: statistics (.npz, e.g. saved once with
-# --save-stats-b), an image folder, or images (.npy). From the environment: N (default 10000), SEED (0),
+# --save-stats-b), an image folder, or images (.npy); `builtin` scores with the built-in extractor
+# (grayscale 28x28 and 32x32 images, docs/fid.md). From the environment: N (default 10000), SEED (0),
 # NFES ("5 10 20 50"), SAMPLERS ("ddim euler heun dpmpp-2m ddpm"), SPACING (each sampler's default),
 # DIFFUSION (the command, default ./diffusion). Heun's budget is met from below (2 steps - 1 evaluations).
 # The seconds column is only a timing on a quiet machine.
@@ -31,7 +32,9 @@ for sampler in $samplers; do
     # "dpmpp-2m (logsnr spacing): 20 steps, t = 999 .. 0, 20 network evaluations per image"
     grid="$(sed -n 's/^[a-z0-9-]* (\([a-z]*\) spacing): .*/\1/p' <<< "$log")"
     used="$(sed -n 's/.*, \([0-9]*\) network evaluations per image$/\1/p' <<< "$log")"
-    fid="$("${diffusion[@]}" fid "$dir/samples.npy" "$reference" --extractor "$extractor" | sed -n 's/^FID = //p')"
+    with=(--extractor "$extractor")
+    [ "$extractor" = builtin ] && with=()
+    fid="$("${diffusion[@]}" fid "$dir/samples.npy" "$reference" "${with[@]}" | sed -n 's/^FID = //p')"
     echo "$sampler,$grid,$steps,$used,$fid,$seconds" >> "$csv"
   done
 done

@@ -68,10 +68,10 @@ final class CompareCommand implements Callable<Integer> {
     String source = config != null ? config.toString() : quick ? "built-in compare-quick.yaml" : "built-in compare-default.yaml";
     String text = config != null ? readConfig(config) : BuiltInConfigs.read(quick ? "compare-quick.yaml" : "compare-default.yaml");
     Path dir = out != null ? out : Path.of("out", quick ? "compare-quick" : "compare");
+    Writable.requireDirectory("--out", dir);
     Comparison.Options options = Comparison.Options.builder(dir).extractor(extractor).quickExtractor(quick)
         .command(commandLine()).log(log).progressBar(Progress.interactive()).build();
     Comparison comparison = Comparison.open(env, source, text, options);
-    Writable.requireDirectory("--out", dir);
     if (onlySchedules != null) {
       for (String only : onlySchedules) {
         if (!comparison.schedules().contains(only)) {

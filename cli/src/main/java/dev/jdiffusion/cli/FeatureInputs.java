@@ -1,10 +1,10 @@
 package dev.jdiffusion.cli;
 
-import dev.jdiffusion.pipeline.Progress;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.pipeline.Progress;
 import dev.jdiffusion.core.PluginKind;
 import dev.jdiffusion.sampling.fid.BuiltinExtractor;
 import dev.jdiffusion.sampling.fid.FeatureExtractionException;
@@ -232,7 +232,7 @@ final class FeatureInputs implements AutoCloseable {
     @Override
     public void update(long done, long total) {
       if (progress == null) {
-        progress = Progress.start(task, total, log);
+        progress = Progress.start(task, total, log, Progress.interactive());
       }
       progress.stepTo(done, null);
     }

@@ -71,6 +71,7 @@ final class RunCommand implements Callable<Integer> {
     PrintWriter log = spec.commandLine().getOut();
     Environment env = Environment.of(main.injector(), Main.version());
     Path dir = out != null ? out : Path.of("out", quick ? "run-quick" : "run");
+    Writable.requireDirectory("--out", dir);
     TrainConfig cfg = config != null ? env.reader().read(config, TrainConfig.class)
         : env.reader().readYaml(quick ? "built-in run-quick.yaml" : "built-in run-default.yaml",
             BuiltInConfigs.read(quick ? "run-quick.yaml" : "run-default.yaml"), TrainConfig.class);
@@ -103,8 +104,6 @@ final class RunCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserException("--" + e.getMessage().replace("samplingSteps", "sampling-steps"), e);
     }
-    // the directory itself is made only once the configuration passed MainJob's checks
-    Writable.requireDirectory("--out", dir);
     MainJob.Result result;
     try {
       result = MainJob.run(env, options);

@@ -73,17 +73,18 @@ class DocsTest {
   private static final List<String> LANGUAGES = List.of("bash", "sh", "java", "yaml", "xml", "text");
 
   /** One fenced block. */
-  record Block(Path doc, int line, String language, String text, String marker) {
+  record Block(Path doc, int line, String language, String text, List<String> markers) {
     String where() {
       return ROOT.relativize(doc) + ":" + line;
     }
 
     boolean marked(String directive) {
-      return marker != null && (marker.equals(directive) || marker.startsWith(directive + " "));
+      return markers.stream().anyMatch(m -> m.equals(directive) || m.startsWith(directive + " "));
     }
 
     String argument(String directive) {
-      return marker.substring(directive.length()).trim();
+      return markers.stream().filter(m -> m.equals(directive) || m.startsWith(directive + " ")).findFirst()
+          .orElseThrow().substring(directive.length()).trim();
     }
   }
 
@@ -114,14 +115,15 @@ class DocsTest {
       if (i == lines.size()) {
         fail(ROOT.relativize(doc) + ":" + (start + 1) + ": unclosed fence");
       }
-      String marker = null;
-      if (start > 0) {
-        Matcher m = MARKER.matcher(lines.get(start - 1));
-        if (m.matches()) {
-          marker = m.group(1).trim();
+      List<String> markers = new ArrayList<>();
+      for (int k = start - 1; k >= 0; k--) {
+        Matcher m = MARKER.matcher(lines.get(k));
+        if (!m.matches()) {
+          break;
         }
+        markers.add(0, m.group(1).trim());
       }
-      blocks.add(new Block(doc, start + 1, open.group(2), text.toString(), marker));
+      blocks.add(new Block(doc, start + 1, open.group(2), text.toString(), List.copyOf(markers)));
     }
     return blocks;
   }

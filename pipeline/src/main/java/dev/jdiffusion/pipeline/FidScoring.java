@@ -41,8 +41,8 @@ public final class FidScoring {
   public record ExtractorTraining(double accuracy, long steps, double seconds) {}
 
   /**
-   * The classifier trained on the dataset's training split, cached by dataset so that later runs reuse
-   * it: {@code $JDIFFUSION_CACHE/extractors} or {@code ~/.cache/jdiffusion/extractors}. Trains it (and
+   * The built-in extractor for Fashion-MNIST ({@link BuiltinExtractor}); for other datasets the classifier
+   * trained on the dataset's training split, cached by dataset so that later runs reuse it: {@code $JDIFFUSION_CACHE/extractors} or {@code ~/.cache/jdiffusion/extractors}. Trains it (and
    * says so on {@code log}) when it is not cached yet.
    *
    * @param quick train on 2000 images for one epoch (a smoke test) instead of 20000 for two
@@ -100,7 +100,8 @@ public final class FidScoring {
         r = ClassifierTraining.train(manager, train, test, classes(train, dataset), epochs, batch, lr, seed,
             k -> p.stepTo(k, null));
       }
-      var meta = ClassifierExporter.metadata(r.network(), name, dataset, r.testAccuracy());
+      int padding = ConfigReader.parseOption(dataset).path("padding").asInt(0);
+      var meta = ClassifierExporter.metadata(r.network(), name, dataset, r.testAccuracy(), padding);
       OnnxGraphBuilder.write(ClassifierExporter.export(r.network(), meta, env.version()), out);
       return new ExtractorTraining(r.testAccuracy(), r.steps(), (System.nanoTime() - start) / 1e9);
     }

@@ -298,15 +298,16 @@ public final class MainJob {
     }
     seconds.put("fid", secondsSince(t0));
     fid.warnings().forEach(w -> log.println("warning: " + w));
-    boolean quick = options.quickExtractor();
+    // ./diffusion run --quick asks for the smoke-test extractor: its FID is labelled as a smoke-test number
+    boolean smokeTest = options.quickExtractor();
     log.printf(Locale.ROOT, "FID %.2f (%d samples vs %d test images; extractor %s)%s%n", fid.fid(), nSamples,
-        referenceCount, extractorName, quick ? "; --quick: a smoke-test number, not a result" : "");
+        referenceCount, extractorName, smokeTest ? "; --quick: a smoke-test number, not a result" : "");
 
     // 5. report
     lossPlot(dir.resolve("train").resolve("metrics.jsonl"), dir.resolve("loss.png"));
     Path report = dir.resolve("report.md");
     writeReport(report, cfg, reader, summary, export, fid, extractorName, nSamples, referenceCount, sampler,
-        seconds, datasetSpec, quick);
+        seconds, datasetSpec, smokeTest);
     log.flush();
     return new Result(fid.fid(), extractorName, nSamples, referenceCount, fid.warnings(), seconds, summary, export,
         report);
@@ -377,14 +378,14 @@ public final class MainJob {
 
   private static void writeReport(Path file, TrainConfig cfg, ConfigReader reader, TrainingRun.Summary summary,
       DenoiserExport.Report export, FrechetDistance.Result fid, String extractorName, int nSamples,
-      long nReference, Sampler sampler, Map<String, Double> seconds, String datasetSpec, boolean quick)
+      long nReference, Sampler sampler, Map<String, Double> seconds, String datasetSpec, boolean smokeTest)
       throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("# jdiffusion run\n\n");
     md.append(String.format(Locale.ROOT, "**FID %.2f** (%d samples vs %d test images; sampler %s, %s spacing, %d"
             + " steps: %d network evaluations per image)%n%n", fid.fid(), nSamples, nReference, sampler.name(),
         sampler.spacing(), sampler.timesteps(export.metadata()).length, sampler.evaluations(export.metadata())));
-    if (quick) {
+    if (smokeTest) {
       md.append(String.format(Locale.ROOT, "A smoke-test number, not a result: `--quick` trained %d steps and"
           + " scored %d samples against %d test images. Compare it only with other `--quick` runs scored with"
           + " the same extractor, never with the default run.%n%n", summary.steps(), nSamples, nReference));
