@@ -70,9 +70,18 @@ public final class ConfigReader {
   public <T> T read(Path file, Class<T> type) {
     String text;
     try {
+      if (Files.isDirectory(file)) {
+        throw new ConfigException(file.toString(), "", "a directory, not a configuration file", null);
+      }
+      long size = Files.size(file);
+      if (size > Limits.MAX_CONFIG_BYTES) {
+        throw tooLarge(file.toString(), size + " bytes");
+      }
       text = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new ConfigException(file.toString(), "", "no such file", e);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new ConfigException(file.toString(), "", "not a text file (not valid UTF-8)", e);
     } catch (IOException e) {
       throw new ConfigException(file.toString(), "", "cannot read: " + e, e);
     }
@@ -86,6 +95,13 @@ public final class ConfigReader {
   }
 
   private <T> T read(String source, String text, ObjectMapper mapper, Class<T> type) {
+    if (text.length() > Limits.MAX_CONFIG_BYTES) {
+      throw tooLarge(source, text.length() + " characters");
+    }
+    if (text.isBlank()) {
+      throw new ConfigException(source, "", "empty; expected a configuration such as "
+          + "{schedule: {name: cosine}, ...}", null);
+    }
     T value;
     try {
       value = mapper.readValue(text, type);
@@ -93,6 +109,11 @@ public final class ConfigReader {
       throw translate(source, e);
     }
     return checkZeroTerminalSnr(source, value);
+  }
+
+  private static ConfigException tooLarge(String source, String size) {
+    return new ConfigException(source, "", "too large for a configuration: " + size + ", at most "
+        + Limits.MAX_CONFIG_BYTES + " bytes are read", null);
   }
 
   /** Binds an already parsed tree, e.g. one built from command-line options. */
@@ -224,7 +245,7 @@ public final class ConfigReader {
       if (ite.getTypeId() == null) {
         return "missing required value 'name' (the " + label + " to use); available " + label + "s:\n" + list;
       }
-      return "unknown " + label + " '" + ite.getTypeId() + "'; available " + label + "s:\n" + list;
+      return "unknown " + label + " '" + abbreviate(ite.getTypeId()) + "'; available " + label + "s:\n" + list;
     }
     if (e instanceof UnrecognizedPropertyException upe) {
       List<String> known = new ArrayList<>();
@@ -250,7 +271,8 @@ public final class ConfigReader {
       return "missing required value" + doc + owner(e);
     }
     if (e instanceof InvalidFormatException ife) {
-      return "wrong type: expected " + typeName(ife.getTargetType()) + ", got '" + ife.getValue() + "'"
+      return "wrong type: expected " + typeName(ife.getTargetType()) + ", got '"
+          + abbreviate(String.valueOf(ife.getValue())) + "'"
           + owner(e);
     }
     if (e instanceof MismatchedInputException mie) {
@@ -317,6 +339,11 @@ public final class ConfigReader {
       return "one of " + java.util.Arrays.toString(type.getEnumConstants());
     }
     return "a " + type.getSimpleName();
+  }
+
+  /** {@code s}, cut to 80 characters with a note of its length, so that a message stays one readable line. */
+  static String abbreviate(String s) {
+    return s == null || s.length() <= 80 ? s : s.substring(0, 60) + "... (" + s.length() + " characters)";
   }
 
   private static String firstLine(String s) {

@@ -1,5 +1,6 @@
 package dev.jdiffusion.core.model;
 
+import dev.jdiffusion.core.Limits;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import dev.jdiffusion.spi.parameterization.Coefficients;
 import dev.jdiffusion.spi.parameterization.Parameterization;
@@ -156,10 +157,44 @@ public record ModelMetadata(
           source + ": table_encoding '" + encoding + "' is not supported; expected " + TABLE_ENCODING);
     }
     int timesteps = integer(source, props, "timesteps");
+    if (timesteps < 2 || timesteps > Limits.MAX_TIMESTEPS) {
+      throw new IllegalArgumentException(source + ": metadata " + PREFIX + "timesteps = " + timesteps
+          + " is not allowed: must be in [2, " + Limits.MAX_TIMESTEPS + "]");
+    }
     double[] alphabar = decode(source, props, "alphabar", timesteps);
+    for (int t = 0; t < timesteps; t++) {
+      // alphabar is a product of (1 - beta) with beta in (0, 1]: in [0, 1] and never increasing
+      if (!(alphabar[t] >= 0 && alphabar[t] <= 1) || t > 0 && alphabar[t] > alphabar[t - 1]) {
+        throw new IllegalArgumentException(source + ": metadata " + PREFIX + "alphabar[" + t + "] = "
+            + alphabar[t] + " is not allowed: must be in [0, 1] and not above alphabar[t - 1]");
+      }
+    }
     double[][] coefficients = new double[4][];
     for (int i = 0; i < 4; i++) {
       coefficients[i] = decode(source, props, COEFFICIENT_KEYS[i], timesteps);
+      for (int t = 0; t < timesteps; t++) {
+        if (Double.isNaN(coefficients[i][t])) {
+          throw new IllegalArgumentException(source + ": metadata " + PREFIX + COEFFICIENT_KEYS[i] + "[" + t
+              + "] is NaN");
+        }
+      }
+    }
+    ImageShape shape;
+    try {
+      shape = new ImageShape(integer(source, props, "image.channels"), integer(source, props, "image.height"),
+          integer(source, props, "image.width"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": metadata " + PREFIX + "image.*: " + e.getMessage(), e);
+    }
+    if (shape.height() > Limits.MAX_IMAGE_SIDE || shape.width() > Limits.MAX_IMAGE_SIDE || shape.channels() > 4) {
+      throw new IllegalArgumentException(source + ": metadata " + PREFIX + "image.* " + shape
+          + " is not allowed: at most 4 channels and " + Limits.MAX_IMAGE_SIDE + " pixels a side");
+    }
+    double pixelMin = number(source, props, "pixel.min");
+    double pixelMax = number(source, props, "pixel.max");
+    if (!(Double.isFinite(pixelMin) && Double.isFinite(pixelMax) && pixelMin < pixelMax)) {
+      throw new IllegalArgumentException(source + ": metadata " + PREFIX + "pixel.min = " + pixelMin + ", "
+          + PREFIX + "pixel.max = " + pixelMax + " are not allowed: finite, with min < max");
     }
     return new ModelMetadata(
         props.getOrDefault(PREFIX + "framework_version", "unknown"),
@@ -167,13 +202,12 @@ public record ModelMetadata(
         alphabar,
         coefficients,
         get(source, props, "schedule"),
-        new ImageShape(integer(source, props, "image.channels"), integer(source, props, "image.height"),
-            integer(source, props, "image.width")),
-        number(source, props, "pixel.min"),
-        number(source, props, "pixel.max"),
+        shape,
+        pixelMin,
+        pixelMax,
         props.getOrDefault(PREFIX + "weighter", "{}"),
         props.getOrDefault(PREFIX + "dataset", "{}"),
-        Long.parseLong(props.getOrDefault(PREFIX + "training_step", "0")),
+        longValue(source, props, "training_step"),
         props.getOrDefault(PREFIX + "weights", "unknown"));
   }
 
@@ -218,6 +252,15 @@ public record ModelMetadata(
     String v = get(source, props, key);
     try {
       return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(source + ": metadata " + PREFIX + key + " = '" + v + "' is not an integer", e);
+    }
+  }
+
+  private static long longValue(String source, Map<String, String> props, String key) {
+    String v = props.getOrDefault(PREFIX + key, "0");
+    try {
+      return Long.parseLong(v);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(source + ": metadata " + PREFIX + key + " = '" + v + "' is not an integer", e);
     }

@@ -56,4 +56,31 @@ class ModelMetadataTest {
     assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", v2))
         .hasMessageContaining("format_version 2 is not supported");
   }
+
+  @Test
+  void nanOrIncreasingAlphabarAndAbsurdShapesAreRefused() {
+    Map<String, String> nan = new HashMap<>(sample().toProperties());
+    nan.put("jdiffusion.alphabar", ModelMetadata.encode(new double[] {0.9, Double.NaN, 0.5}));
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", nan))
+        .hasMessage("m.onnx: metadata jdiffusion.alphabar[1] = NaN is not allowed: must be in [0, 1] and not above"
+            + " alphabar[t - 1]");
+    Map<String, String> up = new HashMap<>(sample().toProperties());
+    up.put("jdiffusion.alphabar", ModelMetadata.encode(new double[] {0.5, 0.9, 0.1}));
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", up)).hasMessageContaining("alphabar[1] = 0.9");
+    Map<String, String> nanCoefficient = new HashMap<>(sample().toProperties());
+    nanCoefficient.put("jdiffusion.eps_from_output", ModelMetadata.encode(new double[] {1, Double.NaN, 1}));
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", nanCoefficient))
+        .hasMessage("m.onnx: metadata jdiffusion.eps_from_output[1] is NaN");
+    Map<String, String> huge = new HashMap<>(sample().toProperties());
+    huge.put("jdiffusion.timesteps", "2000000000");
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", huge))
+        .hasMessage("m.onnx: metadata jdiffusion.timesteps = 2000000000 is not allowed: must be in [2, 100000]");
+    Map<String, String> channels = new HashMap<>(sample().toProperties());
+    channels.put("jdiffusion.image.channels", "0");
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", channels))
+        .hasMessageStartingWith("m.onnx: metadata jdiffusion.image.*: image shape must be positive");
+    Map<String, String> range = new HashMap<>(sample().toProperties());
+    range.put("jdiffusion.pixel.max", "NaN");
+    assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", range)).hasMessageContaining("pixel.max = NaN");
+  }
 }
