@@ -2,10 +2,12 @@ package dev.jdiffusion.trainer;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jdiffusion.core.io.AtomicFiles;
 import dev.jdiffusion.core.io.StoredZipEntries;
 import dev.jdiffusion.trainer.unet.UNetConfig;
 import java.io.ByteArrayInputStream;
@@ -17,7 +19,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,13 +43,20 @@ import java.util.zip.ZipOutputStream;
  *       DJL's {@code NDList} encoding;
  *   <li>{@code optimizer.ndlist}: AdamW's first moments, then its second moments.
  * </ul>
- * Written atomically: to a temporary file in the same directory, forced to disk, then renamed over the
- * final name, so a crash (or kill -9) at any moment leaves every {@code step-*.ckpt} complete.
+ * Written only from finite weights (checked first: {@link NonFiniteWeightsException}), and atomically: to a
+ * temporary file {@code .step-NNNNNNNN.ckpt.<pid>.<random>.tmp} in the same directory, forced to disk,
+ * renamed over the final name, and the directory forced ({@link AtomicFiles}), so a crash (or kill -9) at
+ * any moment leaves every {@code step-*.ckpt} complete. Reading checks each entry's CRC-32, the format, the
+ * array counts and that every weight is finite, so a truncated, zeroed or bit-flipped file is reported as
+ * corrupt, never loaded; {@link #newestIntact} finds the newest checkpoint that reads.
  */
 public final class Checkpoint {
   public static final String FORMAT = "jdiffusion-checkpoint";
   public static final int VERSION = 1;
+  /** The suffix a corrupt checkpoint is renamed to when a resumed run moves it aside. */
+  public static final String CORRUPT_SUFFIX = ".corrupt";
   private static final Pattern NAME = Pattern.compile("step-(\\d+)\\.ckpt");
+  private static final List<String> ENTRIES = List.of("state.json", "weights.ndlist", "ema.ndlist", "optimizer.ndlist");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Checkpoint() {}
@@ -65,15 +73,55 @@ public final class Checkpoint {
   public record Contents(long step, long seed, UNetConfig network, JsonNode config, List<String> parameterNames,
       NDList weights, NDList ema, long emaUpdates, NDList optimizer, long optimizerUpdates) {}
 
+  /**
+   * A checkpoint that does not read.
+   *
+   * @param file the file
+   * @param problem what is wrong, e.g. {@code entry weights.ndlist: invalid entry CRC}
+   */
+  public record Corrupt(Path file, String problem) {}
+
+  /**
+   * What {@link #newestIntact} found.
+   *
+   * @param newest the newest checkpoint that reads, with its contents, if any
+   * @param corrupt the checkpoints newer than it that do not read, newest first
+   */
+  public record Scan(Optional<Intact> newest, List<Corrupt> corrupt) {}
+
+  /** A checkpoint that reads, with what it holds. */
+  public record Intact(Path file, Contents contents) {}
+
   /** The file name of the checkpoint after {@code step} updates. */
   public static String fileName(long step) {
     return String.format(Locale.ROOT, "step-%08d.ckpt", step);
   }
 
-  /** Writes {@code trainer}'s state to {@code dir}/{@link #fileName}, atomically; returns the file. */
+  /**
+   * Writes {@code trainer}'s state to {@code dir}/{@link #fileName}, atomically; returns the file.
+   *
+   * @throws NonFiniteWeightsException when a live or averaged weight is NaN or infinite; nothing is written
+   */
   public static Path write(Path dir, DiffusionTrainer trainer, JsonNode resolvedConfig) throws IOException {
-    Files.createDirectories(dir);
     long step = trainer.completedSteps();
+    List<String> names = trainer.parameterNames();
+    NDList weights = trainer.parameters();
+    NDList ema = trainer.emaWeights();
+    Optional<String> bad = firstNonFinite(names, weights);
+    String which = "weights";
+    if (bad.isEmpty()) {
+      bad = firstNonFinite(names, ema);
+      which = "averaged (EMA) weights";
+    }
+    if (bad.isPresent()) {
+      throw new NonFiniteWeightsException(step, "step " + step + ": the " + which + " hold NaN or infinite"
+          + " values (first in " + bad.get() + "); no checkpoint was written for this step");
+    }
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw AtomicFiles.naming(dir, e);
+    }
     ObjectNode state = JSON.createObjectNode();
     state.put("format", FORMAT);
     state.put("version", VERSION);
@@ -85,8 +133,6 @@ public final class Checkpoint {
     state.putObject("optimizer").put("name", "adamw").put("updates", trainer.optimizer().updates());
     state.putObject("ema").put("updates", trainer.ema().updates());
     ArrayNode params = state.putArray("parameters");
-    NDList weights = trainer.parameters();
-    List<String> names = trainer.parameterNames();
     for (int i = 0; i < names.size(); i++) {
       ObjectNode p = params.addObject();
       p.put("name", names.get(i));
@@ -99,41 +145,72 @@ public final class Checkpoint {
     state.set("config", resolvedConfig);
 
     Path target = dir.resolve(fileName(step));
-    Path tmp = Files.createTempFile(dir, "." + fileName(step) + ".", ".tmp");
+    Path tmp = AtomicFiles.createTemporary(target, "tmp");
     try {
-      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING);
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE);
           OutputStream raw = java.nio.channels.Channels.newOutputStream(channel);
           ZipOutputStream zip = new ZipOutputStream(new java.io.BufferedOutputStream(raw, 1 << 20))) {
         StoredZipEntries.put(zip, "state.json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
         StoredZipEntries.put(zip, "weights.ndlist", weights.encode());
-        StoredZipEntries.put(zip, "ema.ndlist", trainer.emaWeights().encode());
+        pauseForTests(zip);
+        StoredZipEntries.put(zip, "ema.ndlist", ema.encode());
         StoredZipEntries.put(zip, "optimizer.ndlist", trainer.optimizer().state().encode());
         zip.finish();
         zip.flush();
         channel.force(true);
+      } catch (IOException e) {
+        throw AtomicFiles.naming(target, e);
       }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      AtomicFiles.commit(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
     }
-    forceDirectory(dir);
     return target;
   }
 
-
-  private static void forceDirectory(Path dir) {
-    try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
-      c.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // not every file system lets a directory be opened; the rename itself is still atomic
+  /**
+   * Fault injection for the tests that kill a process while it writes a checkpoint: with
+   * {@code -Djdiffusion.test.checkpointPauseMillis=N}, every write stops for N ms half-way, its temporary
+   * file partly written. Not for use outside tests.
+   */
+  private static void pauseForTests(ZipOutputStream zip) throws IOException {
+    long millis = Long.getLong("jdiffusion.test.checkpointPauseMillis", 0);
+    if (millis > 0) {
+      zip.flush();
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
+  }
+
+  /**
+   * The first parameter whose array holds a NaN or an infinity, as {@code "<name> (<n> of <size> values)"},
+   * or empty when every value is finite.
+   */
+  static Optional<String> firstNonFinite(List<String> names, NDList arrays) {
+    for (int i = 0; i < arrays.size(); i++) {
+      float[] values = arrays.get(i).toFloatArray();
+      int bad = 0;
+      for (float v : values) {
+        if (!Float.isFinite(v)) {
+          bad++;
+        }
+      }
+      if (bad > 0) {
+        return Optional.of((i < names.size() ? names.get(i) : "array " + i) + " (" + bad + " of "
+            + values.length + " values)");
+      }
+    }
+    return Optional.empty();
   }
 
   /**
    * Reads a checkpoint.
    *
-   * @throws IOException naming the file and what is missing or wrong
+   * @throws NoSuchFileException when the file does not exist
+   * @throws IOException naming the file and what is missing or wrong (a corrupt checkpoint)
    */
   public static Contents read(Path file, NDManager manager) throws IOException {
     Map<String, byte[]> entries = new HashMap<>();
@@ -141,33 +218,90 @@ public final class Checkpoint {
         ZipInputStream zip = new ZipInputStream(new java.io.BufferedInputStream(in, 1 << 20))) {
       for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        zip.transferTo(buffer);
+        try {
+          zip.transferTo(buffer); // ZipInputStream checks the entry's size and CRC-32 at its end
+        } catch (IOException x) {
+          throw new IOException(file + ": entry " + e.getName() + ": " + x.getMessage(), x);
+        }
         entries.put(e.getName(), buffer.toByteArray());
       }
     } catch (NoSuchFileException e) {
       throw e;
     } catch (IOException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith(file + ": ")) {
+        throw e;
+      }
+      throw new IOException(file + ": not a readable checkpoint (" + e.getMessage() + ")", e);
+    } catch (IllegalArgumentException e) {
+      // a mangled entry name ("MALFORMED" in ZipCoder)
       throw new IOException(file + ": not a readable checkpoint (" + e.getMessage() + ")", e);
     }
-    for (String name : List.of("state.json", "weights.ndlist", "ema.ndlist", "optimizer.ndlist")) {
+    if (entries.isEmpty()) {
+      throw new IOException(file + ": not a checkpoint (no ZIP entries; the file is empty, zeroed or of"
+          + " another kind)");
+    }
+    for (String name : ENTRIES) {
       if (!entries.containsKey(name)) {
         throw new IOException(file + ": not a complete checkpoint, the entry " + name + " is missing");
       }
     }
-    JsonNode state = JSON.readTree(entries.get("state.json"));
-    if (!FORMAT.equals(state.path("format").asText()) || state.path("version").asInt() != VERSION) {
-      throw new IOException(file + ": expected format " + FORMAT + " version " + VERSION + ", found "
-          + state.path("format").asText() + " version " + state.path("version").asText());
+    JsonNode state;
+    UNetConfig network;
+    try {
+      state = JSON.readTree(entries.get("state.json"));
+      if (!FORMAT.equals(state.path("format").asText()) || state.path("version").asInt() != VERSION) {
+        throw new IOException(file + ": expected format " + FORMAT + " version " + VERSION + ", found "
+            + state.path("format").asText() + " version " + state.path("version").asText());
+      }
+      network = JSON.treeToValue(state.get("network"), UNetConfig.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      String m = String.valueOf(e.getMessage());
+      throw new IOException(file + ": entry state.json is not valid ("
+          + (m.contains("\n") ? m.substring(0, m.indexOf('\n')) : m) + ")", e);
     }
     List<String> names = new ArrayList<>();
     state.path("parameters").forEach(p -> names.add(p.path("name").asText()));
-    UNetConfig network = JSON.treeToValue(state.get("network"), UNetConfig.class);
     NDList weights = decode(file, "weights.ndlist", entries, manager, names.size());
     NDList ema = decode(file, "ema.ndlist", entries, manager, names.size());
     NDList optimizer = decode(file, "optimizer.ndlist", entries, manager, 2 * names.size());
+    for (var e : Map.of("weights.ndlist", weights, "ema.ndlist", ema).entrySet()) {
+      Optional<String> bad = firstNonFinite(names, e.getValue());
+      if (bad.isPresent()) {
+        throw new IOException(file + ": entry " + e.getKey() + " holds NaN or infinite weights (first in "
+            + bad.get() + ")");
+      }
+    }
     return new Contents(state.path("step").asLong(), state.path("rng").path("seed").asLong(), network,
         state.path("config"), List.copyOf(names), weights, ema, state.path("ema").path("updates").asLong(),
         optimizer, state.path("optimizer").path("updates").asLong());
+  }
+
+  /**
+   * The newest checkpoint in {@code dir} that reads, and the newer ones that do not. The arrays of the
+   * intact one belong to {@code manager}.
+   */
+  public static Scan newestIntact(Path dir, NDManager manager) throws IOException {
+    List<Path> all = list(dir);
+    List<Corrupt> corrupt = new ArrayList<>();
+    for (int i = all.size() - 1; i >= 0; i--) {
+      Path file = all.get(i);
+      NDManager scratch = manager.newSubManager();
+      try {
+        Contents c = read(file, scratch);
+        c.weights().attach(manager); // hand the arrays to the caller's manager before the scratch one closes
+        c.ema().attach(manager);
+        c.optimizer().attach(manager);
+        scratch.close();
+        return new Scan(Optional.of(new Intact(file, c)), List.copyOf(corrupt));
+      } catch (NoSuchFileException e) {
+        scratch.close(); // deleted meanwhile
+      } catch (IOException e) {
+        scratch.close();
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        corrupt.add(new Corrupt(file, m.startsWith(file + ": ") ? m.substring(file.toString().length() + 2) : m));
+      }
+    }
+    return new Scan(Optional.empty(), List.copyOf(corrupt));
   }
 
   /**
@@ -210,7 +344,7 @@ public final class Checkpoint {
     NDList list;
     try {
       list = NDList.decode(manager, new ByteArrayInputStream(entries.get(entry)));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | OutOfMemoryError e) {
       throw new IOException(file + ": entry " + entry + " is not a valid NDList (" + e.getMessage() + ")", e);
     }
     if (list.size() != expected) {
@@ -230,7 +364,7 @@ public final class Checkpoint {
     }
   }
 
-  /** The newest checkpoint in {@code dir}, if any. */
+  /** The newest checkpoint in {@code dir}, if any (whether it reads or not; see {@link #newestIntact}). */
   public static Optional<Path> latest(Path dir) throws IOException {
     List<Path> all = list(dir);
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
@@ -244,7 +378,8 @@ public final class Checkpoint {
     }
   }
 
-  static long stepOf(Path file) {
+  /** The step in a checkpoint's file name, or -1 when it is not named like one. */
+  public static long stepOf(Path file) {
     Matcher m = NAME.matcher(file.getFileName().toString());
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }

@@ -1,6 +1,7 @@
 package dev.jdiffusion.trainer;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.jdiffusion.core.Limits;
 import dev.jdiffusion.core.ScheduleSpec;
 import dev.jdiffusion.core.WeighterSpec;
 import dev.jdiffusion.spi.InvalidParameterException;
@@ -160,6 +161,9 @@ public record TrainConfig(
     public Training {
       steps = Require.atLeast("steps", or(steps, 10_000), 1);
       batchSize = Require.atLeast("batchSize", or(batchSize, 64), 1);
+      if (batchSize > Limits.MAX_BATCH_SIZE) {
+        throw new InvalidParameterException("batchSize", batchSize, "<= " + Limits.MAX_BATCH_SIZE);
+      }
       lr = Require.positive("lr", or(lr, 2e-4));
       warmupSteps = Require.atLeast("warmupSteps", or(warmupSteps, Math.min(500, steps)), 0);
       beta1 = halfOpen01("beta1", or(beta1, 0.9));

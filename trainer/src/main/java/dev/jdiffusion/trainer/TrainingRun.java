@@ -6,15 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.core.Limits;
 import dev.jdiffusion.core.LossWeights;
 import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.core.io.AtomicFiles;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
 import dev.jdiffusion.trainer.unet.UNetConfig;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,36 +24,80 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
- * A training run in a directory:
+ * A training run in a directory ({@link RunDirectory}):
  * <pre>
  *   OUT/config.json          the resolved configuration (every default filled in)
  *   OUT/metrics.jsonl        one JSON object per step: step, loss, mean_weight, lr, grad_norm, images_per_s
  *   OUT/checkpoints/step-NNNNNNNN.ckpt   see {@link Checkpoint}; the newest {@code keepCheckpoints} are kept
+ *   OUT/lock                 held while a process trains here
  * </pre>
- * With {@code resume}, the run continues from the newest checkpoint in {@code OUT/checkpoints} and, since
- * every random draw is a function of the seed and the step, reproduces the losses of an uninterrupted run.
- * A NaN or infinite loss or gradient stops the run with {@link TrainingStoppedException} naming the step;
- * the checkpoints already written are left as they are.
+ *
+ * <p>A directory has one owner and one history. Everything that can be checked without the directory
+ * (the network, the objective, the device, the data against the batch) is checked before anything in it
+ * is written; then the directory's lock is taken (another process training there is refused), and what it
+ * holds is compared with the configuration, as {@link Mode} says:
+ * <ul>
+ *   <li>{@link Mode#NEW}: refused when the directory holds a checkpoint, or a {@code config.json} of a
+ *       different run; a {@code config.json} of this same run without any checkpoint (a run killed before
+ *       its first checkpoint) is simply started again;
+ *   <li>{@link Mode#RESUME}: continues from the newest checkpoint that reads (newer corrupt ones are named
+ *       in one line each and renamed to {@code *.corrupt}); refused, listing the fields, when the
+ *       configuration differs from the checkpoint's in anything but {@link RunDirectory#EXTENDABLE};
+ *   <li>{@link Mode#OVERWRITE}: deletes the run kept there first.
+ * </ul>
+ * Temporary files that killed writes left are removed at the start; {@code metrics.jsonl} is rewritten
+ * atomically to the lines up to the starting step. Since every random draw is a function of the seed and
+ * the step, a resumed run reproduces the losses of an uninterrupted one.
+ *
+ * <p>A NaN or infinite loss or gradient, or non-finite weights at a checkpoint, stops the run with
+ * {@link TrainingStoppedException} naming the step and the newest checkpoint whose weights are good; the
+ * checkpoints already written are left as they are.
  */
 public final class TrainingRun {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private TrainingRun() {}
 
+  /** What to do with a directory that already holds a run. */
+  public enum Mode {
+    /** Start a run; refuse a directory that holds another one. */
+    NEW,
+    /** Continue the run in the directory from its newest intact checkpoint. */
+    RESUME,
+    /** Delete the run in the directory, then start one. */
+    OVERWRITE
+  }
+
   /**
    * How to run.
    *
    * @param out the run directory
-   * @param resume continue from the newest checkpoint in {@code out/checkpoints}
+   * @param mode what to do with a run already there
    * @param log where progress lines and messages go
    * @param progressBar draw a progress bar instead of plain lines
    */
-  public record Options(Path out, boolean resume, PrintWriter log, boolean progressBar) {
+  public record Options(Path out, Mode mode, PrintWriter log, boolean progressBar) {
+    /** {@code resume} true is {@link Mode#RESUME}, false {@link Mode#NEW}. */
+    public Options(Path out, boolean resume, PrintWriter log, boolean progressBar) {
+      this(out, resume ? Mode.RESUME : Mode.NEW, log, progressBar);
+    }
+
     /** Plain lines on {@code log}, or a bar when there is an interactive console and CI is not set. */
     public static Options auto(Path out, boolean resume, PrintWriter log) {
-      return new Options(out, resume, log, Progress.interactiveConsole());
+      return auto(out, resume ? Mode.RESUME : Mode.NEW, log);
+    }
+
+    /** Plain lines on {@code log}, or a bar when there is an interactive console and CI is not set. */
+    public static Options auto(Path out, Mode mode, PrintWriter log) {
+      return new Options(out, mode, log, Progress.interactiveConsole());
+    }
+
+    /** Whether the run continues from a checkpoint. */
+    public boolean resume() {
+      return mode == Mode.RESUME;
     }
   }
 
@@ -77,43 +122,163 @@ public final class TrainingRun {
   /**
    * Trains.
    *
-   * @throws TrainingStoppedException on a non-finite loss or gradient
-   * @throws IllegalArgumentException when a resumed checkpoint does not belong to this configuration
+   * @throws TrainingStoppedException on a non-finite loss, gradient or weight
+   * @throws RunDirectoryException when the directory holds another run, is in use, or the configuration
+   *     differs from the resumed run's; nothing in the directory was changed
+   * @throws IllegalArgumentException when the configuration does not fit the data; nothing was written
    */
   public static Summary run(TrainConfig config, Plugins plugins, ConfigReader reader, DatasetSource data,
       Options options) throws IOException {
+    // 1. everything that can be checked without the directory
     TrainConfig.Training t = config.training();
     UNetConfig network = config.model().resolve(data.shape());
+    checkData(t, data);
     WeightedDenoisingLoss objective = objective(config, plugins);
     Device device = Engines.device(t.device());
     JsonNode resolved = reader.json().valueToTree(config);
-    Path out = options.out();
-    Path checkpoints = out.resolve("checkpoints");
-    Files.createDirectories(checkpoints);
-    Files.writeString(out.resolve("config.json"),
-        reader.json().writerWithDefaultPrettyPrinter().writeValueAsString(config));
     PrintWriter log = options.log();
 
+    // 2. the directory
+    try (RunDirectory dir = RunDirectory.lock(options.out());
+        NDManager resumed = NDManager.newBaseManager()) {
+      Optional<Checkpoint.Intact> from = claim(dir, options.mode(), resolved, network, t, resumed, log);
+      for (Path p : dir.removeTemporaryFiles()) {
+        log.println("removed " + p + ", left by a write that was killed");
+      }
+      AtomicFiles.write(dir.config(), o -> o.write(
+          reader.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(config)));
+      long start = from.map(i -> i.contents().step()).orElse(0L);
+      rewriteMetrics(dir.metrics(), start);
+      log.flush();
+      return train(config, plugins, data, options, dir, network, objective, device, resolved, from, start);
+    }
+  }
+
+  /** The batch must come from the data and fit in one Java array. */
+  private static void checkData(TrainConfig.Training t, DatasetSource data) {
+    if (data.size() < t.batchSize()) {
+      throw new IllegalArgumentException("training.batchSize = " + t.batchSize() + " is more than the "
+          + data.size() + " images of the dataset");
+    }
+    long values = (long) t.batchSize() * data.shape().size();
+    if (values > Limits.MAX_ARRAY) {
+      throw new IllegalArgumentException("training.batchSize = " + t.batchSize() + " is too large for images of "
+          + data.shape() + ": a batch of " + values + " values does not fit in one array (at most "
+          + Limits.MAX_ARRAY / data.shape().size() + " images)");
+    }
+  }
+
+  /**
+   * Compares the directory with the configuration as {@code mode} says; writes nothing unless the run may
+   * start, then removes (overwrite) or sets aside (corrupt checkpoints) what must go, and claims the lock.
+   */
+  private static Optional<Checkpoint.Intact> claim(RunDirectory dir, Mode mode, JsonNode resolved,
+      UNetConfig network, TrainConfig.Training t, NDManager manager, PrintWriter log) throws IOException {
+    List<Path> checkpoints = dir.checkpointFiles();
+    Optional<JsonNode> stored = dir.storedConfig();
+    switch (mode) {
+      case OVERWRITE -> {
+        dir.claim();
+        if (dir.holdsRun()) {
+          dir.removeRun();
+          log.printf(Locale.ROOT, "removed the run in %s (%s)%n", dir.dir(), describe(checkpoints));
+        }
+        return Optional.empty();
+      }
+      case NEW -> {
+        List<String> diff = stored.map(st -> RunDirectory.differences(st, resolved)).orElse(List.of());
+        if (!diff.isEmpty()) {
+          throw new RunDirectoryException(dir.dir(), dir.dir() + " already holds another run (its "
+              + RunDirectory.CONFIG + " differs in " + fieldNames(diff) + "; " + describe(checkpoints)
+              + "): choose another --out, or start over with --overwrite (which deletes it)");
+        }
+        if (!checkpoints.isEmpty()) {
+          throw new RunDirectoryException(dir.dir(), dir.dir() + " already holds " + (stored.isEmpty() ? "a" : "this")
+              + " run (" + describe(checkpoints) + "): continue it with --resume, choose another --out, or start"
+              + " over with --overwrite (which deletes it)");
+        }
+        if (stored.isPresent()) {
+          log.printf(Locale.ROOT, "starting the run in %s again: it has no checkpoint yet%n", dir.dir());
+        }
+        dir.claim();
+        return Optional.empty();
+      }
+      default -> {
+        if (checkpoints.isEmpty()) {
+          throw new RunDirectoryException(dir.dir(), "--resume: no checkpoint in " + dir.checkpoints());
+        }
+        Checkpoint.Scan scan = Checkpoint.newestIntact(dir.checkpoints(), manager);
+        if (scan.newest().isEmpty()) {
+          throw new RunDirectoryException(dir.dir(), "--resume: no checkpoint in " + dir.checkpoints()
+              + " reads: " + scan.corrupt().stream().map(c -> c.file().getFileName() + " (" + c.problem() + ")")
+                  .collect(Collectors.joining("; ")));
+        }
+        Checkpoint.Intact intact = scan.newest().get();
+        Checkpoint.Contents c = intact.contents();
+        List<String> diff = new ArrayList<>(RunDirectory.differences(withoutModel(c.config()), withoutModel(resolved)));
+        diff.addAll(RunDirectory.differences(RunDirectory.asModel(c.network()), RunDirectory.asModel(network)));
+        if (!diff.isEmpty()) {
+          throw new RunDirectoryException(dir.dir(), "--resume: the configuration differs from the run in "
+              + dir.dir() + " (" + intact.file().getFileName() + ") in " + String.join(", ", diff)
+              + "; a resumed run keeps its objective, optimizer, data and network (only training.steps,"
+              + " checkpointEvery, keepCheckpoints, logEvery and device may change)");
+        }
+        if (c.step() > t.steps()) {
+          throw new RunDirectoryException(dir.dir(), "--resume: " + intact.file() + " is at step " + c.step()
+              + ", beyond training.steps = " + t.steps());
+        }
+        dir.claim();
+        for (Checkpoint.Corrupt bad : scan.corrupt()) {
+          Path aside = dir.setAside(bad.file());
+          log.printf(Locale.ROOT, "warning: %s is corrupt (%s); moved to %s, resuming from %s%n", bad.file(),
+              bad.problem(), aside.getFileName(), intact.file().getFileName());
+        }
+        return Optional.of(intact);
+      }
+    }
+  }
+
+  private static JsonNode withoutModel(JsonNode config) {
+    JsonNode copy = config.deepCopy();
+    if (copy instanceof ObjectNode o) {
+      o.remove("model");
+    }
+    return copy;
+  }
+
+  private static String fieldNames(List<String> differences) {
+    return differences.stream().map(d -> d.substring(0, d.indexOf(" ("))).collect(Collectors.joining(", "));
+  }
+
+  private static String describe(List<Path> checkpoints) {
+    return checkpoints.isEmpty() ? "no checkpoint yet"
+        : checkpoints.size() + " checkpoint" + (checkpoints.size() == 1 ? "" : "s") + ", up to step "
+            + Checkpoint.stepOf(checkpoints.get(checkpoints.size() - 1));
+  }
+
+  private static Summary train(TrainConfig config, Plugins plugins, DatasetSource data, Options options,
+      RunDirectory dir, UNetConfig network, WeightedDenoisingLoss objective, Device device, JsonNode resolved,
+      Optional<Checkpoint.Intact> from, long start) throws IOException {
+    TrainConfig.Training t = config.training();
+    PrintWriter log = options.log();
+    Path checkpoints = dir.checkpoints();
     try (DiffusionTrainer trainer = new DiffusionTrainer(network, t, objective, data, device)) {
       Path lastCheckpoint = null;
-      if (options.resume()) {
-        Optional<Path> latest = Checkpoint.latest(checkpoints);
-        if (latest.isEmpty()) {
-          throw new IllegalArgumentException("--resume: no checkpoint in " + checkpoints);
+      if (from.isPresent()) {
+        Checkpoint.Contents c = from.get().contents();
+        if (!c.parameterNames().equals(trainer.parameterNames())) {
+          throw new IllegalArgumentException(from.get().file() + ": its parameter names differ from this network's");
         }
-        lastCheckpoint = latest.get();
-        restore(trainer, lastCheckpoint, network, t);
+        trainer.restore(c.step(), c.weights(), c.ema(), c.emaUpdates(), c.optimizer(), c.optimizerUpdates());
+        lastCheckpoint = from.get().file();
         log.printf(Locale.ROOT, "resumed from %s (step %d)%n", lastCheckpoint, trainer.completedSteps());
-        log.flush();
       }
-      long start = trainer.completedSteps();
-      Path metrics = out.resolve("metrics.jsonl");
-      truncateMetrics(metrics, start);
       log.printf(Locale.ROOT, "training %s on %s (%d images of %s), %,d parameters, %d thread(s), device %s%n",
           describe(network), config.dataset().map(plugins::idOf).orElse("a dataset"),
           data.size(), data.shape(), trainer.network().parameterCount(), Engines.threads(), device);
       log.flush();
       List<Double> losses = new ArrayList<>();
+      Path metrics = dir.metrics();
       try (BufferedWriter metricsOut = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8,
               StandardOpenOption.CREATE, StandardOpenOption.APPEND);
           Progress progress = Progress.create(log, start, t.steps(), t.logEvery(), options.progressBar())) {
@@ -124,11 +289,7 @@ public final class TrainingRun {
           try {
             r = trainer.trainStep();
           } catch (NonFiniteLossException e) {
-            String kept = lastCheckpoint == null
-                ? "no checkpoint had been written yet"
-                : "the last good checkpoint is " + lastCheckpoint + " (step " + Checkpoint.stepOf(lastCheckpoint) + ")";
-            progress.message("stopped: " + e.getMessage() + "; " + kept);
-            throw new TrainingStoppedException(e.getMessage() + "; " + kept, e);
+            throw stopped(e.getMessage(), e.step() - 1, lastCheckpoint, checkpoints, progress, e);
           }
           double seconds = (System.nanoTime() - began) / 1e9;
           double imagesPerSecond = t.batchSize() / seconds;
@@ -141,12 +302,25 @@ public final class TrainingRun {
           line.put("lr", r.lr());
           line.put("grad_norm", r.gradNorm());
           line.put("images_per_s", imagesPerSecond);
-          metricsOut.write(JSON.writeValueAsString(line));
-          metricsOut.write('\n');
+          try {
+            metricsOut.write(JSON.writeValueAsString(line));
+            metricsOut.write('\n');
+          } catch (IOException e) {
+            throw AtomicFiles.naming(metrics, e);
+          }
           progress.update(r, smoothed);
           if (r.step() % t.checkpointEvery() == 0 || r.step() == t.steps()) {
-            metricsOut.flush();
-            lastCheckpoint = Checkpoint.write(checkpoints, trainer, resolved);
+            try {
+              metricsOut.flush();
+            } catch (IOException e) {
+              throw AtomicFiles.naming(metrics, e);
+            }
+            try {
+              lastCheckpoint = Checkpoint.write(checkpoints, trainer, resolved);
+            } catch (NonFiniteWeightsException e) {
+              // the weights after this update are not finite: the step before it is the last good state
+              throw stopped(e.getMessage(), -1, lastCheckpoint, checkpoints, progress, e);
+            }
             Checkpoint.prune(checkpoints, t.keepCheckpoints());
           }
         }
@@ -159,57 +333,71 @@ public final class TrainingRun {
     }
   }
 
+  /**
+   * The stop after a non-finite step that started from the weights of step {@code startedFrom} (-1: not a
+   * step's loss). A checkpoint of that step holds the weights that failed, so it is named as such, and the
+   * good one is the one before it.
+   */
+  private static TrainingStoppedException stopped(String what, long startedFrom, Path lastCheckpoint,
+      Path checkpoints, Progress progress, RuntimeException cause) throws IOException {
+    String kept;
+    if (lastCheckpoint == null) {
+      kept = "no checkpoint had been written yet";
+    } else if (startedFrom >= 0 && Checkpoint.stepOf(lastCheckpoint) == startedFrom) {
+      Optional<Path> before = Checkpoint.list(checkpoints).stream()
+          .filter(p -> Checkpoint.stepOf(p) < startedFrom).reduce((a, b) -> b);
+      kept = "the newest checkpoint, " + lastCheckpoint + ", holds the weights this step started from; "
+          + before.map(p -> "the last good checkpoint is " + p + " (step " + Checkpoint.stepOf(p) + ")")
+              .orElse("no older checkpoint is kept");
+    } else {
+      kept = "the last good checkpoint is " + lastCheckpoint + " (step " + Checkpoint.stepOf(lastCheckpoint) + ")";
+    }
+    progress.message("stopped: " + what + "; " + kept);
+    return new TrainingStoppedException(what + "; " + kept, cause);
+  }
+
   private static String describe(UNetConfig n) {
     return String.format(Locale.ROOT, "UNet(base %d, mult %s, %d res, attn %s)", n.baseChannels(),
         n.channelMultipliers(), n.resBlocks(), n.attentionResolutions());
   }
 
-  private static void restore(DiffusionTrainer trainer, Path file, UNetConfig network, TrainConfig.Training t)
-      throws IOException {
-    try (NDManager manager = NDManager.newBaseManager()) {
-      Checkpoint.Contents c = Checkpoint.read(file, manager);
-      if (!c.network().equals(network)) {
-        throw new IllegalArgumentException(file + " holds a different network: " + c.network()
-            + "; this configuration builds " + network);
-      }
-      if (c.seed() != t.seed()) {
-        throw new IllegalArgumentException(file + " was trained with seed " + c.seed()
-            + " but the configuration says training.seed = " + t.seed()
-            + "; a resumed run must keep its seed to continue the same trajectory");
-      }
-      if (!c.parameterNames().equals(trainer.parameterNames())) {
-        throw new IllegalArgumentException(file + ": its parameter names differ from this network's");
-      }
-      if (c.step() > t.steps()) {
-        throw new IllegalArgumentException(file + " is at step " + c.step()
-            + ", beyond training.steps = " + t.steps());
-      }
-      trainer.restore(c.step(), c.weights(), c.ema(), c.emaUpdates(), c.optimizer(), c.optimizerUpdates());
-    }
-  }
-
-  /** Drops metric lines after {@code step} (left by a run that went on past its last checkpoint). */
-  private static void truncateMetrics(Path metrics, long step) {
+  /**
+   * Keeps the metric lines up to {@code step} (dropping those a run wrote past its last checkpoint, and a
+   * line cut by a kill), rewriting the file atomically: a kill at any moment leaves the old or the new file.
+   */
+  private static void rewriteMetrics(Path metrics, long step) throws IOException {
     if (!Files.exists(metrics)) {
       return;
     }
+    List<String> keep = new ArrayList<>();
+    List<String> lines;
     try {
-      List<String> keep = new ArrayList<>();
-      for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
-        if (line.isBlank()) {
-          continue;
-        }
-        try {
-          if (JSON.readTree(line).path("step").asLong() <= step) {
-            keep.add(line);
-          }
-        } catch (IOException e) {
-          // a line cut by a crash: drop it
-        }
-      }
-      Files.write(metrics, keep, StandardCharsets.UTF_8);
+      lines = Files.readAllLines(metrics, StandardCharsets.UTF_8);
+    } catch (java.nio.charset.MalformedInputException e) {
+      lines = List.of(); // not text (a cut multi-byte character): start the file again
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw AtomicFiles.naming(metrics, e);
     }
+    for (String line : lines) {
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        JsonNode n = JSON.readTree(line);
+        if (n.path("step").canConvertToLong() && n.path("step").asLong() <= step) {
+          keep.add(line);
+        }
+      } catch (IOException e) {
+        // a line cut by a kill: drop it
+      }
+    }
+    if (keep.size() == lines.size()) {
+      return;
+    }
+    AtomicFiles.write(metrics, o -> {
+      for (String line : keep) {
+        o.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+    });
   }
 }
