@@ -108,7 +108,8 @@ record IdxCollection(
     if (!download) {
       throw new DatasetFormatException(
           where, names(split) + " in one of these directories",
-          "none there, and download is false (set dir, or allow the download into " + cacheDir + ")", null);
+          "none there, and download is false (allow the download into " + cacheDir + ", or " + howToGet(split)
+              + ")", null);
     }
     String base = fromUrl.endsWith("/") ? fromUrl : fromUrl + "/";
     try {
@@ -120,8 +121,8 @@ record IdxCollection(
     } catch (DatasetFormatException e) {
       throw e;
     } catch (IOException e) {
-      throw new IOException(
-          id + ": no copy of " + names(split) + " in " + where + ", and the download failed: " + e.getMessage(), e);
+      throw new IOException(id + ": no copy of " + names(split) + " in " + where + ", and the download failed: "
+          + firstLine(e.getMessage()) + "; to get the data, " + howToGet(split), e);
     }
   }
 
@@ -154,6 +155,26 @@ record IdxCollection(
       }
     }
     return data;
+  }
+
+  /** The ways to get the files without a download, for messages. */
+  private String howToGet(Split split) {
+    String debian = DEBIAN_PACKAGES.get(id);
+    return (debian == null ? "" : "install the Debian package " + debian + " (apt-get install " + debian + "), ")
+        + "set dataset.dir to a directory holding " + names(split)
+        + ", or train on generated images with dataset: {name: synthetic}";
+  }
+
+  /** Debian packages that install a collection into its system directory. */
+  private static final java.util.Map<String, String> DEBIAN_PACKAGES =
+      java.util.Map.of("fashion-mnist", "dataset-fashion-mnist");
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
   }
 
   private static Path[] find(Path dir, Split split) {

@@ -1,6 +1,7 @@
 package dev.jdiffusion.plugins.dataset;
 
 import dev.jdiffusion.plugins.dataset.Resampler.Filter;
+import dev.jdiffusion.core.Limits;
 import dev.jdiffusion.spi.InvalidParameterException;
 import dev.jdiffusion.spi.Param;
 import dev.jdiffusion.spi.Require;
@@ -48,7 +49,7 @@ public final class ImageFolderDataset implements DatasetProvider<ImageFolderData
   /** {@code {name: image-folder, dir: data/celeba/img_align_celeba, crop: 178, size: 64}} */
   public record Config(
       @Param("root of the tree of .png/.jpg/.jpeg files") String dir,
-      @Param(value = "side of the square output images in pixels, >= 1", defaultValue = "64") int size,
+      @Param(value = "side of the square output images in pixels, 1 to 4096", defaultValue = "64") int size,
       @Param(value = "side of the centered square cropped first, in source pixels; 0 = the largest square",
           defaultValue = "0") int crop,
       @Param(value = "resize filter: nearest, box, bilinear, bicubic or lanczos (antialiased when shrinking, as Pillow)",
@@ -67,6 +68,9 @@ public final class ImageFolderDataset implements DatasetProvider<ImageFolderData
     public Config {
       Options.requirePath("dir", dir);
       Require.atLeast("size", size, 1);
+      if (size > Limits.MAX_IMAGE_SIDE) {
+        throw new InvalidParameterException("size", size, "<= " + Limits.MAX_IMAGE_SIDE);
+      }
       Require.atLeast("crop", crop, 0);
       if (Filter.parse(filter) == null) {
         throw new InvalidParameterException("filter", filter, "one of nearest, box, bilinear, bicubic, lanczos");
@@ -115,6 +119,7 @@ public final class ImageFolderDataset implements DatasetProvider<ImageFolderData
       labels = keptLabels;
     }
     ImageShape shape = new ImageShape(c.channels(), c.size(), c.size());
+    Limits.requireHeap("size", c.size(), files.size() + " images of " + shape, (long) files.size() * shape.size());
     Path cacheFile = c.cache() ? Options.cacheDir(c.cacheDir(), id()).resolve(key(root, files, c) + ".jdds") : null;
     ByteImages data = cacheFile == null ? null : DecodedCache.read(cacheFile, shape, files.size(), labels != null);
     if (data == null) {

@@ -1,8 +1,10 @@
 package dev.jdiffusion.plugins.dataset;
 
+import dev.jdiffusion.core.Limits;
 import dev.jdiffusion.core.data.SplitMix64;
 import dev.jdiffusion.spi.InvalidParameterException;
 import dev.jdiffusion.spi.dataset.DatasetSource;
+import dev.jdiffusion.spi.dataset.ImageShape;
 import java.util.Arrays;
 
 /**
@@ -18,6 +20,12 @@ record Preprocessing(int subset, int padding, boolean flip, long seed) {
 
   /** Turns decoded images into a source; {@code what} names the data in errors. */
   DatasetSource apply(ByteImages data, String what) {
+    ImageShape s = data.shape();
+    if (Math.max(s.height(), s.width()) + 2L * padding > Limits.MAX_IMAGE_SIDE) {
+      throw new InvalidParameterException("padding", padding, "at most " + (Limits.MAX_IMAGE_SIDE
+          - Math.max(s.height(), s.width())) / 2 + " for images of " + s + " (padded images are at most "
+          + Limits.MAX_IMAGE_SIDE + " pixels a side)");
+    }
     return new ByteImageSource(data, subsetIndices(data.count(), what), padding, flip);
   }
 

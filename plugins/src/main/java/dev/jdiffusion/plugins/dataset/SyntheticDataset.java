@@ -1,5 +1,6 @@
 package dev.jdiffusion.plugins.dataset;
 
+import dev.jdiffusion.core.Limits;
 import dev.jdiffusion.core.data.SplitMix64;
 import dev.jdiffusion.spi.InvalidParameterException;
 import dev.jdiffusion.spi.Param;
@@ -27,7 +28,7 @@ public final class SyntheticDataset implements DatasetProvider<SyntheticDataset.
   /** {@code {name: synthetic, count: 1024, size: 32, channels: 1}} */
   public record Config(
       @Param(value = "number of images, >= 1", defaultValue = "1024") int count,
-      @Param(value = "side of the square images in pixels, >= 8", defaultValue = "32") int size,
+      @Param(value = "side of the square images in pixels, 8 to 4096", defaultValue = "32") int size,
       @Param(value = "1 (grayscale) or 3 (RGB)", defaultValue = "1") int channels,
       @Param(value = "train or test: disjoint draws from the same seed", defaultValue = "train") String split,
       @Param(value = "black border in pixels added on every side, >= 0", defaultValue = "0") int padding,
@@ -37,6 +38,9 @@ public final class SyntheticDataset implements DatasetProvider<SyntheticDataset.
     public Config {
       Require.atLeast("count", count, 1);
       Require.atLeast("size", size, 8);
+      if (size > Limits.MAX_IMAGE_SIDE) {
+        throw new InvalidParameterException("size", size, "<= " + Limits.MAX_IMAGE_SIDE);
+      }
       Require.atLeast("padding", padding, 0);
       if (channels != 1 && channels != 3) {
         throw new InvalidParameterException("channels", channels, "1 or 3");
@@ -63,15 +67,16 @@ public final class SyntheticDataset implements DatasetProvider<SyntheticDataset.
   @Override
   public DatasetSource open(Config c) {
     ImageShape shape = new ImageShape(c.channels(), c.size(), c.size());
-    byte[] pixels = new byte[c.count() * shape.size()];
+    Limits.requireHeap("count", c.count(), c.count() + " images of " + shape,
+        (long) c.count() * (shape.size() + Integer.BYTES));
     int[] labels = new int[c.count()];
+    ByteImages images = ByteImages.allocate(shape, c.count(), labels);
     long stream = Splits.isTest(c.split()) ? 1 : 0;
     for (int i = 0; i < c.count(); i++) {
       SplitMix64 rng = new SplitMix64(SplitMix64.derive(c.seed(), 2L * i + stream));
-      labels[i] = draw(rng, shape, pixels, i * shape.size());
+      labels[i] = draw(rng, shape, images.chunk(i), images.offset(i));
     }
-    return new Preprocessing(0, c.padding(), c.flip(), c.seed())
-        .apply(new ByteImages(shape, pixels, labels, c.count()), "the synthetic dataset");
+    return new Preprocessing(0, c.padding(), c.flip(), c.seed()).apply(images, "the synthetic dataset");
   }
 
   /** Draws one image into {@code out} at {@code offset}; returns its label. */
