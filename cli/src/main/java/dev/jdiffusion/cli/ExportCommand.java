@@ -68,12 +68,27 @@ final class ExportCommand implements Callable<Integer> {
     }
   }
 
-  /** A checkpoint file, or the newest checkpoint of a run directory. */
+  /**
+   * A checkpoint file, or the newest checkpoint of a run directory. When a directory's newest checkpoint
+   * does not read, nothing is exported: the one-line error names it, why, and the newest one that reads,
+   * to be exported by name.
+   */
   static Path resolve(Path checkpoint) throws IOException {
     if (Files.isDirectory(checkpoint)) {
       Path dir = Files.isDirectory(checkpoint.resolve("checkpoints")) ? checkpoint.resolve("checkpoints") : checkpoint;
-      return Checkpoint.latest(dir).orElseThrow(() -> new UserException(
-          checkpoint + ": no step-*.ckpt checkpoint in " + dir));
+      if (Checkpoint.latest(dir).isEmpty()) {
+        throw new UserException(checkpoint + ": no step-*.ckpt checkpoint in " + dir);
+      }
+      try (NDManager manager = NDManager.newBaseManager()) {
+        Checkpoint.Scan scan = Checkpoint.newestIntact(dir, manager);
+        if (scan.corrupt().isEmpty()) {
+          return scan.newest().orElseThrow().file();
+        }
+        Checkpoint.Corrupt newest = scan.corrupt().get(0);
+        throw new UserException(newest.file() + " is corrupt (" + newest.problem() + "); "
+            + scan.newest().map(i -> "the newest intact checkpoint is " + i.file() + ": export it by name")
+                .orElse("no checkpoint in " + dir + " reads"));
+      }
     }
     if (!Files.isRegularFile(checkpoint)) {
       throw new UserException(checkpoint + ": no such checkpoint file or run directory");

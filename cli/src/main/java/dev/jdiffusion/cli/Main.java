@@ -2,10 +2,6 @@ package dev.jdiffusion.cli;
 
 import com.google.inject.Injector;
 import dev.jdiffusion.core.Bootstrap;
-import dev.jdiffusion.core.ConfigException;
-import dev.jdiffusion.core.PluginException;
-import dev.jdiffusion.core.WeightException;
-import dev.jdiffusion.pipeline.PipelineException;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -42,6 +38,12 @@ public final class Main implements Runnable {
       description = "Also load plugins from the jars in DIR (default: $JDIFFUSION_PLUGINS).")
   Path pluginDirectory = envPath("JDIFFUSION_PLUGINS");
 
+  @Option(
+      names = "--stacktrace",
+      scope = ScopeType.INHERIT,
+      description = "On an error, also print the Java stack trace (or set JDIFFUSION_DEBUG=1).")
+  boolean stacktrace;
+
   private Injector injector;
 
   @Override
@@ -62,9 +64,14 @@ public final class Main implements Runnable {
     return v == null || v.isBlank() ? null : Path.of(v);
   }
 
-  /** Runs the command line and returns its exit code; user errors print one clear message, no stack trace. */
+  /** Runs the command line and returns its exit code; every failure prints one line (see {@link Failures}). */
   public static int execute(String... args) {
-    return commandLine().execute(args);
+    CommandLine cl = commandLine();
+    try {
+      return cl.execute(args);
+    } catch (OutOfMemoryError e) {
+      return Failures.handle(e, cl.getErr(), ((Main) cl.getCommand()).stacktrace);
+    }
   }
 
   /** The configured command line, with the error handler that prints user errors as one line. */
@@ -76,17 +83,8 @@ public final class Main implements Runnable {
     WordWrapHelp.install(cl);
     cl.setUsageHelpAutoWidth(true); // the terminal's width where it can be found, else 80 columns
     cl.setExecutionExceptionHandler(
-        (e, commandLine, parseResult) -> {
-          if (e instanceof ConfigException
-              || e instanceof PluginException
-              || e instanceof WeightException
-              || e instanceof UserException
-              || e instanceof PipelineException) {
-            commandLine.getErr().println("error: " + e.getMessage());
-            return 2;
-          }
-          throw e;
-        });
+        (e, commandLine, parseResult) ->
+            Failures.handle(e, commandLine.getErr(), ((Main) cl.getCommand()).stacktrace));
     return cl;
   }
 

@@ -99,6 +99,9 @@ final class SampleCommand implements Callable<Integer> {
     if (n < 1 || batch < 1) {
       throw new UserException("--n and --batch must be >= 1");
     }
+    if (threads < 0) {
+      throw new UserException("--threads " + threads + " is not allowed: must be >= 0 (0: ONNX Runtime's default)");
+    }
     Writable.requireDirectory("--out", out);
     Sampler s = sampler();
     ModelMetadata metadata;

@@ -1,7 +1,9 @@
 package dev.jdiffusion.cli;
 
 import dev.jdiffusion.core.ConfigReader;
+import dev.jdiffusion.core.ConfigException;
 import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.spi.InvalidParameterException;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.trainer.TrainConfig;
 import dev.jdiffusion.trainer.TrainingRun;
@@ -17,13 +19,19 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code ./diffusion train CONFIG.yaml [--steps N] [--out DIR] [--resume]}. */
+/**
+ * {@code ./diffusion train CONFIG.yaml [--steps N] [--out DIR] [--resume | --overwrite]}. A run directory
+ * has one owner and one history: a directory holding another run is refused unless {@code --resume}
+ * (same run, continued) or {@code --overwrite} (deleted first); see {@link TrainingRun}.
+ */
 @Command(
     name = "train",
     description = {
       "Train a denoiser as CONFIG (YAML or JSON) describes: schedule, parameterization, weighter, dataset,"
           + " model and training. Writes OUT/config.json, OUT/metrics.jsonl and OUT/checkpoints/step-N.ckpt.",
-      "Exit status 3 when a NaN or infinite loss or gradient stopped the run (the checkpoints are kept)."
+      "A directory that holds another run is refused unless --resume or --overwrite is given.",
+      "Exit status 2 for bad input, 3 when a NaN or infinite loss, gradient or weight stopped the run (the"
+          + " checkpoints are kept)."
     },
     sortOptions = false)
 final class TrainCommand implements Callable<Integer> {
@@ -40,11 +48,18 @@ final class TrainCommand implements Callable<Integer> {
       description = "Run directory (default: out/<CONFIG's name without extension>).")
   Path out;
 
-  @Option(names = "--resume", description = "Continue from the newest checkpoint in DIR/checkpoints.")
+  @Option(names = "--resume", description = {"Continue the run in DIR from its newest intact checkpoint. Only",
+      "training.steps, checkpointEvery, keepCheckpoints, logEvery and device may differ from the run's."})
   boolean resume;
+
+  @Option(names = "--overwrite", description = "Delete the run in DIR (its checkpoints, config.json and metrics.jsonl) first.")
+  boolean overwrite;
 
   @Override
   public Integer call() throws IOException {
+    if (resume && overwrite) {
+      throw new UserException("--resume and --overwrite exclude each other: continue the run in DIR, or replace it");
+    }
     ConfigReader reader = main.injector().getInstance(ConfigReader.class);
     Plugins plugins = main.injector().getInstance(Plugins.class);
     TrainConfig cfg = reader.read(config, TrainConfig.class);
@@ -61,14 +76,23 @@ final class TrainCommand implements Callable<Integer> {
     Path dir = out != null ? out : Path.of("out", baseName(config));
     Writable.requireDirectory(out != null ? "--out" : "the run directory", dir);
     PrintWriter log = spec.commandLine().getOut();
-    try (DatasetSource data = plugins.openDataset(cfg.dataset().get())) {
-      TrainingRun.run(cfg, plugins, reader, data, TrainingRun.Options.auto(dir, resume, log));
+    TrainingRun.Mode mode = resume ? TrainingRun.Mode.RESUME : overwrite ? TrainingRun.Mode.OVERWRITE : TrainingRun.Mode.NEW;
+    DatasetSource data;
+    try {
+      data = plugins.openDataset(cfg.dataset().get());
+    } catch (InvalidParameterException e) {
+      // a value that only the opened data shows to be too large (the heap, the padded image size)
+      throw new ConfigException(config.toString(), "dataset." + e.parameter(),
+          "value " + e.value() + " is not allowed: must be " + e.allowed(), e);
+    }
+    try (data) {
+      TrainingRun.run(cfg, plugins, reader, data, TrainingRun.Options.auto(dir, mode, log));
       return 0;
     } catch (TrainingStoppedException e) {
       spec.commandLine().getErr().println("error: " + e.getMessage());
       return 3;
     } catch (IllegalArgumentException e) {
-      throw new UserException(e.getMessage());
+      throw new UserException(config + ": " + e.getMessage(), e);
     }
   }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.core.io.AtomicFiles;
 import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.exporter.onnx.OnnxGraphBuilder;
 import dev.jdiffusion.spi.dataset.ImageShape;
@@ -17,15 +18,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Exports a trained denoiser: builds the ONNX graph ({@link UNetExporter}) with self-describing metadata
  * ({@link ModelMetadata}: schedule table, parameterization coefficients, shapes, configurations), writes it
- * beside the target, checks parity against the DJL network in ONNX Runtime, and only then moves it into
- * place. A file that fails the check is not left where a sampler would pick it up.
+ * beside the target ({@code .<name>.<pid>.<random>.candidate}), checks parity against the DJL network in
+ * ONNX Runtime, and only then renames it into place. A file that fails the check is not left where a
+ * sampler would pick it up; candidates that a killed export left are removed by the next export to the
+ * same file.
  */
 public final class DenoiserExport {
   private DenoiserExport() {}
@@ -78,10 +80,24 @@ public final class DenoiserExport {
     ModelProto model = UNetExporter.export(net, metadata.parameterization(), metadata.toProperties(),
         metadata.frameworkVersion());
     Path dir = out.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path candidate = Files.createTempFile(dir, out.getFileName().toString(), ".candidate");
     try {
-      OnnxGraphBuilder.write(model, candidate);
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw AtomicFiles.naming(dir, e);
+    }
+    String name = out.getFileName().toString();
+    AtomicFiles.removeTemporaryFiles(dir,
+        p -> AtomicFiles.targetOf(p).filter(name::equals).isPresent() && AtomicFiles.leftBehind(p));
+    Path candidate = AtomicFiles.createTemporary(out, "candidate");
+    try {
+      try {
+        OnnxGraphBuilder.write(model, candidate);
+      } catch (IOException e) {
+        // name the file the user asked for, not the candidate beside it
+        String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+            : String.valueOf(e.getMessage()).replace(candidate.toString() + ": ", "");
+        throw new IOException(out + ": " + reason + " (while writing " + candidate.getFileName() + ")", e);
+      }
       List<ParityCheck.Result> parity = new ArrayList<>();
       for (int b : new int[] {1, batch}) {
         parity.add(ParityCheck.run(net, candidate, metadata.parameterization(), metadata.timesteps(), b, b));
@@ -94,7 +110,7 @@ public final class DenoiserExport {
         }
       }
       long bytes = Files.size(candidate);
-      Files.move(candidate, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.commit(candidate, out);
       return new Report(out, metadata, parity, bytes);
     } finally {
       Files.deleteIfExists(candidate);

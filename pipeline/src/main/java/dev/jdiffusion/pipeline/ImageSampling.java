@@ -1,7 +1,9 @@
 package dev.jdiffusion.pipeline;
 
 import ai.onnxruntime.OrtException;
+import dev.jdiffusion.core.Limits;
 import dev.jdiffusion.core.image.ImageGrid;
+import dev.jdiffusion.core.io.AtomicFiles;
 import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.sampling.OnnxDenoiser;
 import dev.jdiffusion.sampling.io.Npy;
@@ -44,6 +46,12 @@ public final class ImageSampling {
       throw new PipelineException(e.getMessage(), e);
     }
     try (d) {
+      int size = d.shape().size();
+      if ((long) n * size > Limits.MAX_ARRAY) {
+        throw new PipelineException("--n " + n + " is not allowed for images of " + d.shape() + ": at most "
+            + Limits.MAX_ARRAY / size + " images are held in one array");
+      }
+      Limits.requireHeap("--n", n, n + " images of " + d.shape(), 4L * n * size);
       int[] grid;
       try {
         grid = sampler.timesteps(d.metadata());
@@ -70,7 +78,12 @@ public final class ImageSampling {
 
   /** Writes {@code out/samples.npy} (float32 {@code [n, C, H, W]}) and {@code out/grid.png} (the first 64). */
   public static void write(Path out, float[] images, int n, ModelMetadata metadata) throws IOException {
-    Files.createDirectories(out);
+    try {
+      Files.createDirectories(out);
+    } catch (IOException e) {
+      throw AtomicFiles.naming(out, e);
+    }
+    AtomicFiles.removeTemporaryFiles(out, AtomicFiles::leftBehind); // what a killed earlier write left
     var shape = metadata.imageShape();
     Npy.write(out.resolve("samples.npy"),
         NpyArray.float32(images, n, shape.channels(), shape.height(), shape.width()));

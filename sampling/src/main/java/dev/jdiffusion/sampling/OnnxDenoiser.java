@@ -35,7 +35,8 @@ public final class OnnxDenoiser implements Denoiser, AutoCloseable {
    * Opens a model file.
    *
    * @param threads intra-op threads for ONNX Runtime (the machine's cores is a good choice)
-   * @throws IllegalArgumentException when the file is missing or its metadata is not a jdiffusion model's
+   * @throws IllegalArgumentException naming the file when it is missing, not an ONNX model ONNX Runtime can
+   *     load, or not a jdiffusion model (metadata, inputs, or image shapes that disagree with the metadata)
    */
   public static OnnxDenoiser open(Path file, int threads) throws OrtException {
     if (!Files.isRegularFile(file)) {
@@ -46,18 +47,61 @@ public final class OnnxDenoiser implements Denoiser, AutoCloseable {
     options.setIntraOpNumThreads(threads);
     options.setInterOpNumThreads(1);
     options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-    OrtSession session = env.createSession(file.toString(), options);
+    OrtSession session;
+    try {
+      session = env.createSession(file.toString(), options);
+    } catch (OrtException e) {
+      // an empty, truncated or foreign file: ONNX Runtime cannot parse or check the graph
+      throw new IllegalArgumentException(file + ": not a readable ONNX model (ONNX Runtime: "
+          + firstLine(e.getMessage()) + ")", e);
+    }
     try {
       ModelMetadata metadata =
           ModelMetadata.fromProperties(file.toString(), session.getMetadata().getCustomMetadata());
       if (!session.getInputNames().containsAll(java.util.List.of("x", "t"))) {
         throw new IllegalArgumentException(file + ": expected inputs 'x' and 't', found " + session.getInputNames());
       }
+      checkShape(file, "input 'x'", session.getInputInfo().get("x"), metadata.imageShape());
+      if (session.getNumOutputs() != 1) {
+        throw new IllegalArgumentException(file + ": expected one output, found " + session.getOutputNames());
+      }
+      checkShape(file, "output '" + session.getOutputNames().iterator().next() + "'",
+          session.getOutputInfo().values().iterator().next(), metadata.imageShape());
       return new OnnxDenoiser(file, env, session, metadata);
     } catch (RuntimeException e) {
       session.close();
       throw e;
     }
+  }
+
+  /**
+   * The graph's image tensor must be float [N, C, H, W] with the metadata's C, H and W where the graph
+   * fixes them (a dimension the graph leaves symbolic is not checked).
+   */
+  private static void checkShape(Path file, String what, ai.onnxruntime.NodeInfo node, ImageShape expected) {
+    if (!(node.getInfo() instanceof ai.onnxruntime.TensorInfo info)) {
+      throw new IllegalArgumentException(file + ": " + what + " is not a tensor");
+    }
+    long[] dims = info.getShape();
+    long[] want = {-1, expected.channels(), expected.height(), expected.width()};
+    boolean ok = dims.length == 4 && info.type == ai.onnxruntime.OnnxJavaType.FLOAT;
+    for (int i = 1; ok && i < 4; i++) {
+      ok = dims[i] < 0 || dims[i] == want[i];
+    }
+    if (!ok) {
+      throw new IllegalArgumentException(file + ": " + what + " is " + info.type + " "
+          + java.util.Arrays.toString(dims) + " but the metadata describes images of " + expected
+          + " (float [N, " + expected.channels() + ", " + expected.height() + ", " + expected.width() + "])");
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    String t = s.strip();
+    int nl = t.indexOf('\n');
+    return nl < 0 ? t : t.substring(0, nl);
   }
 
   @Override

@@ -138,6 +138,12 @@ public final class TrainingRun {
     JsonNode resolved = reader.json().valueToTree(config);
     PrintWriter log = options.log();
 
+    if (options.mode() == Mode.RESUME && Checkpoint.list(options.out().resolve(RunDirectory.CHECKPOINTS)).isEmpty()) {
+      // nothing to continue: say so without creating the directory or its lock file
+      throw new RunDirectoryException(options.out(), "--resume: no checkpoint in "
+          + options.out().resolve(RunDirectory.CHECKPOINTS));
+    }
+
     // 2. the directory
     try (RunDirectory dir = RunDirectory.lock(options.out());
         NDManager resumed = NDManager.newBaseManager()) {
@@ -305,16 +311,12 @@ public final class TrainingRun {
           try {
             metricsOut.write(JSON.writeValueAsString(line));
             metricsOut.write('\n');
+            metricsOut.flush(); // one line per step, visible at once (tail -f); a kill cuts at most one line
           } catch (IOException e) {
             throw AtomicFiles.naming(metrics, e);
           }
           progress.update(r, smoothed);
           if (r.step() % t.checkpointEvery() == 0 || r.step() == t.steps()) {
-            try {
-              metricsOut.flush();
-            } catch (IOException e) {
-              throw AtomicFiles.naming(metrics, e);
-            }
             try {
               lastCheckpoint = Checkpoint.write(checkpoints, trainer, resolved);
             } catch (NonFiniteWeightsException e) {

@@ -1,9 +1,9 @@
 package dev.jdiffusion.core.image;
 
+import dev.jdiffusion.core.io.AtomicFiles;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
@@ -25,11 +25,11 @@ public final class ImageGrid {
   public static void write(Path png, float[] pixels, ImageShape shape, int count, int columns, double min,
       double max) throws IOException {
     BufferedImage image = render(pixels, shape, count, columns, min, max);
-    Path parent = png.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    if (!ImageIO.write(image, "png", png.toFile())) {
-      throw new IOException("no PNG writer available for " + png);
-    }
+    AtomicFiles.write(png, out -> {
+      if (!ImageIO.write(image, "png", out)) {
+        throw new IOException("no PNG writer available");
+      }
+    });
   }
 
   /** The grid as an image (see {@link #write}). */
