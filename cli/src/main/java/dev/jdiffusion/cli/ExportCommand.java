@@ -5,10 +5,8 @@ import dev.jdiffusion.exporter.DenoiserExport;
 import dev.jdiffusion.exporter.ParityCheck;
 import dev.jdiffusion.pipeline.CheckpointExport;
 import dev.jdiffusion.pipeline.Environment;
-import dev.jdiffusion.trainer.Checkpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -52,7 +50,7 @@ final class ExportCommand implements Callable<Integer> {
     Writable.requireParent("--out", out);
     try {
       DenoiserExport.Report r = CheckpointExport.export(Environment.of(main.injector(), Main.version()),
-          resolve(checkpoint), out, !raw, parityBatch, tolerance);
+          CheckpointExport.resolve(checkpoint), out, !raw, parityBatch, tolerance);
       log.printf(Locale.ROOT, "wrote %s (%.1f MB, ONNX opset 17, output '%s', %s weights of step %d)%n",
           r.file(), r.bytes() / 1e6, r.metadata().parameterization(), r.metadata().weights(),
           r.metadata().trainingStep());
@@ -66,33 +64,5 @@ final class ExportCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("error: " + e.getMessage());
       return 1;
     }
-  }
-
-  /**
-   * A checkpoint file, or the newest checkpoint of a run directory. When a directory's newest checkpoint
-   * does not read, nothing is exported: the one-line error names it, why, and the newest one that reads,
-   * to be exported by name.
-   */
-  static Path resolve(Path checkpoint) throws IOException {
-    if (Files.isDirectory(checkpoint)) {
-      Path dir = Files.isDirectory(checkpoint.resolve("checkpoints")) ? checkpoint.resolve("checkpoints") : checkpoint;
-      if (Checkpoint.latest(dir).isEmpty()) {
-        throw new UserException(checkpoint + ": no step-*.ckpt checkpoint in " + dir);
-      }
-      try (NDManager manager = NDManager.newBaseManager()) {
-        Checkpoint.Scan scan = Checkpoint.newestIntact(dir, manager);
-        if (scan.corrupt().isEmpty()) {
-          return scan.newest().orElseThrow().file();
-        }
-        Checkpoint.Corrupt newest = scan.corrupt().get(0);
-        throw new UserException(newest.file() + " is corrupt (" + newest.problem() + "); "
-            + scan.newest().map(i -> "the newest intact checkpoint is " + i.file() + ": export it by name")
-                .orElse("no checkpoint in " + dir + " reads"));
-      }
-    }
-    if (!Files.isRegularFile(checkpoint)) {
-      throw new UserException(checkpoint + ": no such checkpoint file or run directory");
-    }
-    return checkpoint;
   }
 }
