@@ -153,7 +153,7 @@ class BadInputCorpusTest {
               flipByte(run.resolve("checkpoints/step-00000002.ckpt"));
               return concat(config(d, OK), "--out", run.toString(), "--resume");
             }),
-        bad("--out is a file", 2, "{d}/cfg.yaml: not a directory (a file of this name exists)",
+        bad("--out is a file", 2, "--out {d}/cfg.yaml: cannot write there (Not a directory: {d}/cfg.yaml)",
             d -> concat(config(d, OK), "--out", d.resolve("cfg.yaml").toString())),
         // checkpoints
         bad("export a missing checkpoint", 2, "{d}/none.ckpt: no such checkpoint file or run directory",
@@ -227,10 +227,10 @@ class BadInputCorpusTest {
             }),
         // option values
         bad("sample --n 0", 2, "--n and --batch must be >= 1", d -> concat(sample(okModel, d), "--n", "0")),
-        bad("sample --sampler", 2, "--sampler: 'heun' is not one of ddim, ddpm",
-            d -> concat(sample(okModel, d), "--sampler", "heun")),
-        bad("sample --eta 2", 2, "--eta must be in [0, 1], got 2.0", d -> concat(sample(okModel, d), "--eta", "2")),
-        bad("sample --steps 0", 2, "--steps must be >= 1, got 0", d -> concat(sample(okModel, d), "--steps", "0")),
+        bad("sample --sampler", 2, "--sampler: 'nope' is not one of ddpm, ddim, euler, heun, dpmpp-2m",
+            d -> concat(sample(okModel, d), "--sampler", "nope")),
+        bad("sample --eta 2", 2, "--eta: must be in [0, 1], got 2.0", d -> concat(sample(okModel, d), "--eta", "2")),
+        bad("sample --steps 0", 2, "--steps: must be >= 1, got 0", d -> concat(sample(okModel, d), "--steps", "0")),
         // .npy files
         bad("fid: a truncated .npy", 2, "{d}/a.npy: ",
             d -> {
@@ -248,7 +248,7 @@ class BadInputCorpusTest {
               new FeatureMatrix(1, 3, new double[] {1, 2, 3}).save(d.resolve("a.npy"), Npy.FLOAT32);
               return new String[] {"fid", d.resolve("a.npy").toString(), features(d, "b.npy").toString()};
             }),
-        bad("fid: a missing file", 2, "{d}/none.npy: no such file or folder",
+        bad("fid: a missing file", 2, "A: '{d}/none.npy' is neither a file or folder nor a dataset",
             d -> new String[] {"fid", d.resolve("none.npy").toString(), features(d, "b.npy").toString()}));
   }
 
