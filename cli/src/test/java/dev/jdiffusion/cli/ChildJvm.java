@@ -28,12 +28,6 @@ final class ChildJvm {
   /**
    * Starts {@code Main args} with one libtorch thread (so that two processes compute the same losses bit
    * for bit) and the given extra system properties ({@code -Dname=value}).
-   *
-   * <p>oneDNN: on the AMD Zen 5 machine these tests were written on, oneDNN's AVX2 and AVX-512
-   * convolution kernels return NaN input gradients at random (a NaN gradient norm at step 1 in most
-   * processes; see docs/reliability.md); its AVX kernels do not. Unless the environment says otherwise,
-   * the child runs with {@code ONEDNN_MAX_CPU_ISA=AVX}. This only selects kernels; the run directory logic
-   * under test is the same.
    */
   static ChildJvm start(Path workDir, String name, List<String> properties, String... args) throws IOException {
     List<String> command = new ArrayList<>();
@@ -52,7 +46,6 @@ final class ChildJvm {
     Path err = workDir.resolve(name + ".err");
     ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().putIfAbsent("ONEDNN_MAX_CPU_ISA", "AVX");
     pb.environment().put("CI", "true"); // plain progress lines, no bar
     return new ChildJvm(pb.start(), out, err);
   }

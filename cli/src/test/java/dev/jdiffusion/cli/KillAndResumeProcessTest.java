@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
  * once between checkpoints) and started again each time as a user would: the run continues, every
  * checkpoint on disk reads, nothing a killed write left survives the next start, and the run ends with the
  * very losses and weights of an uninterrupted run.
+ *
+ * <p>Tagged {@code process} (child JVMs, a minute or more): {@code ./mvnw verify} leaves it out, CI runs it.
  */
+@Tag("process")
 class KillAndResumeProcessTest {
   private static final Duration TIMEOUT = Duration.ofMinutes(4);
   private static final int STEPS = 20;

@@ -41,6 +41,22 @@ class RunCommandTest {
   }
 
   @Test
+  void anOutDirectoryHoldingAnEarlierRunIsRefusedAndKeptAsItWas(@TempDir Path dir) throws Exception {
+    // an earlier run's training directory: its configuration and a checkpoint (what run wrote before)
+    Path out = dir.resolve("out");
+    Path train = out.resolve("train");
+    Files.createDirectories(train.resolve("checkpoints"));
+    Files.writeString(train.resolve("config.json"), "{}");
+    Files.writeString(train.resolve("checkpoints/step-00000004.ckpt"), "an earlier run's checkpoint");
+    DirectorySnapshot before = DirectorySnapshot.of(out);
+    Run again = run(dir, CONFIG, "--out", out.toString());
+    assertThat(again.exit()).isEqualTo(2);
+    assertThat(again.err().strip()).isEqualTo("error: --out " + out + " holds an earlier run (" + out.resolve("train")
+        + "): choose another --out, or delete it first");
+    assertThat(DirectorySnapshot.of(out)).isEqualTo(before);
+  }
+
+  @Test
   void aBadSamplerOrSpacingIsOneLineNamingTheOptionAndTheAllowedNamesBeforeAnythingRuns(@TempDir Path dir)
       throws Exception {
     Path out = dir.resolve("out");

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Two processes on one run directory: while one trains there, another {@code train} into it is refused
  * in one line naming the holder, and writes nothing (every metrics line is there once); once the first is
  * killed, the operating system has released its lock and the run can be resumed.
+ *
+ * <p>Tagged {@code process} (child JVMs, a minute or more): {@code ./mvnw verify} leaves it out, CI runs it.
  */
+@Tag("process")
 class TwoProcessesProcessTest {
   private static final Duration TIMEOUT = Duration.ofMinutes(4);
 

@@ -17,6 +17,7 @@ import dev.jdiffusion.sampling.sampler.Samplers;
 import dev.jdiffusion.sampling.sampler.Spacing;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.dataset.ImageShape;
+import dev.jdiffusion.trainer.Checkpoint;
 import dev.jdiffusion.trainer.TrainConfig;
 import dev.jdiffusion.trainer.TrainingRun;
 import dev.jdiffusion.trainer.TrainingStoppedException;
@@ -235,7 +236,9 @@ public final class MainJob {
    *
    * @throws TrainingStoppedException when training stops (a non-finite loss or gradient)
    * @throws PipelineException when the dataset has no test split, the extractor cannot be used, or the
-   *     sampler's grid cannot be formed on the schedule (checked before training)
+   *     sampler's grid cannot be formed on the schedule (checked before training), or {@code out} holds an
+   *     earlier run (its {@code train} directory has a configuration or checkpoints: a new run never mixes
+   *     with an old one)
    * @throws DenoiserExport.ParityException when the exported model does not match the trained one
    */
   public static Result run(Environment env, Options options) throws IOException, OrtException {
@@ -243,6 +246,11 @@ public final class MainJob {
     ConfigReader reader = env.reader();
     TrainConfig cfg = options.config();
     Path dir = options.out();
+    Path trainDir = dir.resolve("train");
+    if (Files.exists(trainDir.resolve("config.json")) || !Checkpoint.list(trainDir.resolve("checkpoints")).isEmpty()) {
+      throw new PipelineException("--out " + dir + " holds an earlier run (" + trainDir
+          + "): choose another --out, or delete it first");
+    }
     int nSamples = options.samples();
     Sampler sampler = options.createSampler();
     // Refuse a grid the trained model could not take (e.g. a sigma grid at zero terminal SNR) before training.

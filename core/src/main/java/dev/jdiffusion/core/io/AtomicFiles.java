@@ -46,7 +46,10 @@ public final class AtomicFiles {
     void writeTo(OutputStream out) throws IOException;
   }
 
-  /** Writes {@code file} atomically; the parent directory is created when missing. */
+  /**
+   * Writes {@code file} atomically; the parent directory is created when missing. The body may close the
+   * stream it is given (that flushes it; the file is then synced and renamed into place).
+   */
   public static void write(Path file, Body body) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     try {
@@ -59,7 +62,19 @@ public final class AtomicFiles {
       try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         try (OutputStream out = new java.io.BufferedOutputStream(
             java.nio.channels.Channels.newOutputStream(channel), 1 << 16)) {
-          body.writeTo(out);
+          // a body may close what it was given (a ZipOutputStream closes its target): that only flushes here,
+          // so that the channel stays open to be forced to disk
+          body.writeTo(new java.io.FilterOutputStream(out) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+              out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+              out.flush();
+            }
+          });
           out.flush();
           channel.force(true);
         }

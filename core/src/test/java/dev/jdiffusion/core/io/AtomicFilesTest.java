@@ -29,6 +29,21 @@ class AtomicFilesTest {
   }
 
   @Test
+  void aBodyThatClosesItsStreamStillWritesTheWholeFile(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("a.zip");
+    AtomicFiles.write(file, out -> {
+      try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(out)) {
+        zip.putNextEntry(new java.util.zip.ZipEntry("x"));
+        zip.write(new byte[] {1, 2, 3});
+      }
+    });
+    try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(Files.newInputStream(file))) {
+      assertThat(in.getNextEntry().getName()).isEqualTo("x");
+      assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+    }
+  }
+
+  @Test
   void aFailedBodyLeavesTheOldFileAndNoTemporaryFile(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("data.bin");
     Files.writeString(file, "old");
