@@ -2,6 +2,7 @@ package dev.jdiffusion.cli;
 
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.Plugins;
+import dev.jdiffusion.trainer.Precision;
 import dev.jdiffusion.trainer.bench.TrainBenchmark;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code ./diffusion bench train --arch unet-xs|unet-s --batch 64 --steps N}. */
+/** {@code ./diffusion bench train --arch unet-xs|unet-s --batch 64 --steps N [--precision bf16-mixed]}. */
 @Command(
     name = "train",
     description = {
@@ -36,6 +37,10 @@ final class BenchTrainCommand implements Callable<Integer> {
   @Option(names = "--warmup", paramLabel = "N", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
   int warmup = 3;
 
+  @Option(names = "--precision", paramLabel = "P",
+      description = "fp32 or bf16-mixed, as training.precision (default: ${DEFAULT-VALUE}).")
+  String precision = "fp32";
+
   @Option(names = "--profile", paramLabel = "FILE",
       description = "Also run one untimed step under libtorch's profiler and write its trace (Chrome trace JSON).")
   Path profile;
@@ -49,9 +54,15 @@ final class BenchTrainCommand implements Callable<Integer> {
     if (batch < 1 || steps < 1 || warmup < 0) {
       throw new UserException("--batch and --steps must be >= 1 and --warmup >= 0");
     }
+    Precision p;
+    try {
+      p = Precision.parse(precision);
+    } catch (IllegalArgumentException e) {
+      throw new UserException("--precision " + precision + " is not allowed: must be fp32 or bf16-mixed");
+    }
     Plugins plugins = bench.main.injector().getInstance(Plugins.class);
     ConfigReader reader = bench.main.injector().getInstance(ConfigReader.class);
-    TrainBenchmark.Result r = TrainBenchmark.run(plugins, reader, arch, batch, steps, warmup, profile);
+    TrainBenchmark.Result r = TrainBenchmark.run(plugins, reader, arch, batch, steps, warmup, profile, p);
     spec.commandLine().getOut().println(r.toJson());
     spec.commandLine().getOut().flush();
     return 0;

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -16,6 +17,8 @@ import dev.jdiffusion.core.data.Batch;
 import dev.jdiffusion.core.data.BatchLoader;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.dataset.ImageShape;
+import dev.jdiffusion.trainer.unet.Autocast;
+import dev.jdiffusion.trainer.unet.Ops;
 import dev.jdiffusion.trainer.unet.UNet;
 import dev.jdiffusion.trainer.unet.UNetConfig;
 import java.util.ArrayList;
@@ -34,8 +37,15 @@ import java.util.List;
  * {@link NonFiniteLossException} and changes nothing), clips the gradient to {@code gradClip} in global
  * norm (Pascanu et al. 2013), applies AdamW at the warmed-up learning rate, updates the EMA and clears the
  * gradients. On the CPU the same seed gives the same losses, bit for bit, with or without a resume.
+ *
+ * <p>With {@code training.precision: bf16-mixed} the forward runs in an {@link Autocast} scope
+ * ({@link Precision}); everything from the loss on (backward's float32 gradients, clipping, AdamW, EMA) is
+ * the same float32 code. In float16 (a GPU without bfloat16) a {@link LossScaler} scales the loss and skips
+ * updates whose gradients overflowed.
  */
 public final class DiffusionTrainer implements AutoCloseable {
+  private static final NDIndex ALL = new NDIndex("...");
+
   private final TrainConfig.Training options;
   private final BatchLoader loader;
   private final ImageShape shape;
@@ -47,6 +57,8 @@ public final class DiffusionTrainer implements AutoCloseable {
   private final List<NDArray> parameters = new ArrayList<>();
   private final AdamW optimizer;
   private final Ema ema;
+  private final Autocast.ComputeType computeType;
+  private LossScaler scaler;
   private long step;
   private Iterator<Batch> batches;
 
@@ -57,7 +69,20 @@ public final class DiffusionTrainer implements AutoCloseable {
    */
   public DiffusionTrainer(UNetConfig network, TrainConfig.Training options, WeightedDenoisingLoss objective,
       DatasetSource data, Device device) {
+    this(network, options, objective, data, device,
+        Precision.parse(options.precision()).computeType(device));
+  }
+
+  /**
+   * A fresh run whose forward computes in {@code computeType} (what {@code training.precision} resolves to on
+   * the device, {@link Precision#computeType}); float16 adds dynamic loss scaling. Tests use it to run the
+   * float16 path on a CPU.
+   */
+  DiffusionTrainer(UNetConfig network, TrainConfig.Training options, WeightedDenoisingLoss objective,
+      DatasetSource data, Device device, Autocast.ComputeType computeType) {
     this.options = options;
+    this.computeType = computeType;
+    this.scaler = computeType == Autocast.ComputeType.FP16 ? LossScaler.dynamic() : LossScaler.none();
     this.shape = data.shape();
     this.objective = objective;
     if (network.imageChannels() != shape.channels() || network.imageSize() != shape.height()
@@ -89,6 +114,21 @@ public final class DiffusionTrainer implements AutoCloseable {
     this.optimizer = new AdamW(manager, parameters, options.beta1(), options.beta2(), options.adamEpsilon(),
         options.weightDecay());
     this.ema = new Ema(manager, parameters, options.emaDecay(), options.emaWarmup());
+  }
+
+  /** The arithmetic of the forward's convolutions, linear layers and attention matmuls. */
+  public Autocast.ComputeType computeType() {
+    return computeType;
+  }
+
+  /** The loss scaler ({@link LossScaler#none()} unless the compute type is float16). */
+  LossScaler lossScaler() {
+    return scaler;
+  }
+
+  /** Replaces the loss scaler (tests start float16 runs at chosen scales). */
+  void lossScaler(LossScaler replacement) {
+    this.scaler = replacement;
   }
 
   public UNet network() {
@@ -157,35 +197,44 @@ public final class DiffusionTrainer implements AutoCloseable {
       NDArray eps = stepManager.create(noise, batchShape);
       float loss;
       double meanWeight;
+      double lossScale = scaler.scale();
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-        WeightedDenoisingLoss.Result r = objective.compute(net, parameterStore, x0, t, eps, true);
-        collector.backward(r.loss());
+        WeightedDenoisingLoss.Result r =
+            Autocast.compute(computeType, () -> objective.compute(net, parameterStore, x0, t, eps, true));
+        // the loss is float32 in every precision; float16 scales it so that small gradients survive
+        collector.backward(scaler.isDynamic() ? r.loss().mul(Ops.constant(r.loss(), (float) lossScale)) : r.loss());
         loss = r.loss().getFloat();
         meanWeight = r.meanWeight();
       }
       double gradNorm;
+      boolean skipped = false;
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
         List<NDArray> grads = new ArrayList<>(parameters.size());
         for (NDArray p : parameters) {
           grads.add(p.getGradient());
         }
-        gradNorm = globalNorm(grads);
-        if (!Float.isFinite(loss) || !Double.isFinite(gradNorm)) {
+        gradNorm = globalNorm(grads) / lossScale;
+        boolean apply = Float.isFinite(loss) && scaler.update(Double.isFinite(gradNorm));
+        if (!apply) {
           for (NDArray g : grads) {
-            g.subi(g);
+            g.set(ALL, 0); // a fill, not g - g: that leaves NaN where an overflow left infinities
           }
-          throw new NonFiniteLossException(k + 1, "step " + (k + 1) + ": the "
-              + (!Float.isFinite(loss) ? "loss is " + loss : "gradient norm is " + gradNorm)
-              + " (learning rate " + lr + "); stopped without applying the update");
+          if (!Float.isFinite(loss) || !scaler.isDynamic()) {
+            throw new NonFiniteLossException(k + 1, "step " + (k + 1) + ": the "
+                + (!Float.isFinite(loss) ? "loss is " + loss : "gradient norm is " + gradNorm)
+                + " (learning rate " + lr + "); stopped without applying the update");
+          }
+          skipped = true; // float16 overflow at this loss scale: the scaler halved it; no update
+        } else {
+          double clip = options.gradClip();
+          double scale = clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1.0;
+          optimizer.update(parameters, grads, lr, scale / lossScale); // also sets the gradients to zero
+          ema.update(parameters);
         }
-        double clip = options.gradClip();
-        double scale = clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1.0;
-        optimizer.update(parameters, grads, lr, scale); // also sets the gradients to zero
-        ema.update(parameters);
       }
       step++;
-      return new StepResult(step, loss, meanWeight, lr, gradNorm);
+      return new StepResult(step, loss, meanWeight, lr, skipped ? Double.NaN : gradNorm, skipped);
     }
   }
 
@@ -231,7 +280,10 @@ public final class DiffusionTrainer implements AutoCloseable {
    * @param loss the weighted loss of the batch
    * @param meanWeight the batch's mean loss-space weight
    * @param lr the learning rate applied
-   * @param gradNorm the global gradient norm before clipping
+   * @param gradNorm the global gradient norm before clipping (NaN for a skipped step)
+   * @param skipped whether the update was skipped because float16 gradients overflowed at the current loss
+   *     scale ({@link LossScaler}; only in float16 mixed precision)
    */
-  public record StepResult(long step, double loss, double meanWeight, double lr, double gradNorm) {}
+  public record StepResult(long step, double loss, double meanWeight, double lr, double gradNorm,
+      boolean skipped) {}
 }

@@ -24,7 +24,8 @@ import java.util.Optional;
  * weighter: {name: min-snr, gamma: 5}
  * dataset: {name: fashion-mnist}
  * model: {preset: unet-xs}                 # or explicit widths, which override the preset's
- * training: {steps: 20000, batchSize: 64, lr: 2.0e-4, warmupSteps: 500, emaDecay: 0.9999, seed: 0}
+ * training: {steps: 20000, batchSize: 64, lr: 2.0e-4, warmupSteps: 500, emaDecay: 0.9999, seed: 0,
+ *            precision: fp32}         # or bf16-mixed
  * </pre>
  *
  * Every value of {@code model} and {@code training} has a default; defaults are filled in here, so the
@@ -53,7 +54,7 @@ public record TrainConfig(
     return new TrainConfig(schedule, parameterization, weighter, dataset, model,
         new Training(steps, t.batchSize, t.lr, Math.min(t.warmupSteps, steps), t.beta1, t.beta2,
             t.adamEpsilon, t.weightDecay, t.gradClip, t.emaDecay, t.emaWarmup, t.checkpointEvery,
-            t.keepCheckpoints, t.seed, t.logEvery, t.device));
+            t.keepCheckpoints, t.seed, t.logEvery, t.device, t.precision));
   }
 
   /**
@@ -135,6 +136,9 @@ public record TrainConfig(
    * @param logEvery print a progress line every this many updates when there is no terminal
    * @param device {@code auto} (a GPU when the engine has one, else the CPU), {@code cpu}, {@code gpu} or
    *     {@code gpu:N}
+   * @param precision {@code fp32} (the default) or {@code bf16-mixed}: convolutions, linear layers and attention
+   *     matmuls in bfloat16 with float32 weights, optimizer, EMA, normalization, softmax and loss
+   *     ({@link Precision}); on a GPU without bfloat16, float16 with dynamic loss scaling
    */
   public record Training(
       Integer steps,
@@ -152,11 +156,12 @@ public record TrainConfig(
       Integer keepCheckpoints,
       Long seed,
       Integer logEvery,
-      String device) {
+      String device,
+      String precision) {
 
     public static final Training DEFAULT =
         new Training(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-            null, null);
+            null, null, null);
 
     public Training {
       steps = Require.atLeast("steps", or(steps, 10_000), 1);
@@ -181,12 +186,13 @@ public record TrainConfig(
       if (!device.matches("auto|cpu|gpu(:\\d+)?")) {
         throw new InvalidParameterException("device", device, "auto, cpu, gpu or gpu:N");
       }
+      precision = Precision.parse(or(precision, Precision.FP32.id())).id();
     }
 
     /** The same settings with another seed and checkpoint cadence (one run of a comparison). */
     public Training withSeedAndCheckpoints(long newSeed, int every, int keep) {
       return new Training(steps, batchSize, lr, warmupSteps, beta1, beta2, adamEpsilon, weightDecay, gradClip,
-          emaDecay, emaWarmup, every, keep, newSeed, logEvery, device);
+          emaDecay, emaWarmup, every, keep, newSeed, logEvery, device, precision);
     }
 
     private static double halfOpen01(String name, double v) {

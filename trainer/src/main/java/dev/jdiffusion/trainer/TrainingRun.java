@@ -12,6 +12,7 @@ import dev.jdiffusion.core.Plugins;
 import dev.jdiffusion.core.io.AtomicFiles;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
+import dev.jdiffusion.trainer.unet.Autocast;
 import dev.jdiffusion.trainer.unet.UNetConfig;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -279,9 +280,11 @@ public final class TrainingRun {
         lastCheckpoint = from.get().file();
         log.printf(Locale.ROOT, "resumed from %s (step %d)%n", lastCheckpoint, trainer.completedSteps());
       }
-      log.printf(Locale.ROOT, "training %s on %s (%d images of %s), %,d parameters, %d thread(s), device %s%n",
+      log.printf(Locale.ROOT,
+          "training %s on %s (%d images of %s), %,d parameters, %d thread(s), device %s, precision %s%n",
           describe(network), config.dataset().map(plugins::idOf).orElse("a dataset"),
-          data.size(), data.shape(), trainer.network().parameterCount(), Engines.threads(), device);
+          data.size(), data.shape(), trainer.network().parameterCount(), Engines.threads(), device,
+          describe(t.precision(), trainer.computeType()));
       log.flush();
       List<Double> losses = new ArrayList<>();
       Path metrics = dir.metrics();
@@ -306,7 +309,12 @@ public final class TrainingRun {
           line.put("loss", r.loss());
           line.put("mean_weight", r.meanWeight());
           line.put("lr", r.lr());
-          line.put("grad_norm", r.gradNorm());
+          if (r.skipped()) {
+            line.putNull("grad_norm");
+            line.put("skipped", true);
+          } else {
+            line.put("grad_norm", r.gradNorm());
+          }
           line.put("images_per_s", imagesPerSecond);
           try {
             metricsOut.write(JSON.writeValueAsString(line));
@@ -356,6 +364,12 @@ public final class TrainingRun {
     }
     progress.message("stopped: " + what + "; " + kept);
     return new TrainingStoppedException(what + "; " + kept, cause);
+  }
+
+  private static String describe(String precision, Autocast.ComputeType type) {
+    return precision.equals(Precision.FP32.id()) ? precision
+        : precision + " (" + type.name().toLowerCase(Locale.ROOT) + " compute, fp32 weights"
+            + (type == Autocast.ComputeType.FP16 ? ", dynamic loss scaling)" : ")");
   }
 
   private static String describe(UNetConfig n) {

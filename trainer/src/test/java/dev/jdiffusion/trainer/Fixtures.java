@@ -95,7 +95,12 @@ final class Fixtures {
 
   /** Training options for small tests. */
   static TrainConfig.Training training(int steps, int batch, double lr, int checkpointEvery) {
+    return training(steps, batch, lr, checkpointEvery, "fp32");
+  }
+
+  /** Training options for small tests in {@code precision}. */
+  static TrainConfig.Training training(int steps, int batch, double lr, int checkpointEvery, String precision) {
     return new TrainConfig.Training(steps, batch, lr, 0, null, null, null, null, 1.0, 0.99, true,
-        checkpointEvery, 2, 7L, 1, "cpu");
+        checkpointEvery, 2, 7L, 1, "cpu", precision);
   }
 }

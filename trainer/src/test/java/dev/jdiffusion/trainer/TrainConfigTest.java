@@ -26,6 +26,20 @@ class TrainConfigTest {
     assertThat(c.training().emaDecay()).isEqualTo(0.9999);
     assertThat(c.model().resolve(new ImageShape(1, 32, 32))).isEqualTo(UNetConfig.unetXs(1, 32));
     assertThat(c.dataset()).isEmpty();
+    assertThat(c.training().precision()).isEqualTo("fp32");
+  }
+
+  @Test
+  void precisionIsFp32OrBf16MixedAndIsStoredInTheResolvedConfig() throws Exception {
+    TrainConfig c = read(PLUGINS + "training: {precision: bf16-mixed}\n");
+    assertThat(c.training().precision()).isEqualTo("bf16-mixed");
+    assertThat(Fixtures.reader().json().writeValueAsString(c)).contains("\"precision\":\"bf16-mixed\"");
+    assertThat(c.withSteps(5).training().precision()).isEqualTo("bf16-mixed");
+    assertThat(c.training().withSeedAndCheckpoints(3, 10, 1).precision()).isEqualTo("bf16-mixed");
+    assertThatThrownBy(() -> read(PLUGINS + "training: {precision: fp16}\n"))
+        .hasMessageContaining("run.yaml").hasMessageContaining("training.precision")
+        .hasMessageContaining("fp16").hasMessageContaining("fp32 or bf16-mixed")
+        .hasMessageNotContaining("\n");
   }
 
   @Test

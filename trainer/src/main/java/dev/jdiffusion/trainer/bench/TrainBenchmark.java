@@ -15,6 +15,7 @@ import dev.jdiffusion.spi.parameterization.ParameterizationConfig;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
 import dev.jdiffusion.trainer.DiffusionTrainer;
 import dev.jdiffusion.trainer.Engines;
+import dev.jdiffusion.trainer.Precision;
 import dev.jdiffusion.trainer.StepRandom;
 import dev.jdiffusion.trainer.TrainConfig;
 import dev.jdiffusion.trainer.WeightedDenoisingLoss;
@@ -40,7 +41,7 @@ public final class TrainBenchmark {
    * @param stepMsMedian median step time
    * @param peakRssBytes the process's peak resident set ({@code VmHWM}), -1 where unknown
    */
-  public record Result(String arch, int batch, int steps, int threads, long params, double imagesPerSecond,
+  public record Result(String arch, String precision, int batch, int steps, int threads, long params, double imagesPerSecond,
       double stepMsMedian, double stepMsMin, long peakRssBytes, double lastLoss) {
 
     /** One JSON object on one line. */
@@ -49,6 +50,7 @@ public final class TrainBenchmark {
       n.put("framework", "jdiffusion (DJL " + ai.djl.engine.Engine.getDjlVersion() + ", PyTorch "
           + Engines.pytorch().getVersion() + ")");
       n.put("arch", arch);
+      n.put("precision", precision);
       n.put("batch", batch);
       n.put("steps", steps);
       n.put("threads", threads);
@@ -79,7 +81,7 @@ public final class TrainBenchmark {
   }
 
   public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup) {
-    return run(plugins, reader, arch, batch, steps, warmup, null);
+    return run(plugins, reader, arch, batch, steps, warmup, null, Precision.FP32);
   }
 
   /**
@@ -88,6 +90,15 @@ public final class TrainBenchmark {
    */
   public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup,
       Path profile) {
+    return run(plugins, reader, arch, batch, steps, warmup, profile, Precision.FP32);
+  }
+
+  /**
+   * As {@link #run(Plugins, ConfigReader, String, int, int, int, Path)}, training in {@code precision}
+   * ({@code training.precision}).
+   */
+  public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup,
+      Path profile, Precision precision) {
     UNetConfig network = UNetConfig.preset(arch, 1, 32);
     NoiseSchedule table = plugins.schedule(
         reader.convert("bench", ConfigReader.parseOption("linear"), ScheduleSpec.class));
@@ -97,7 +108,7 @@ public final class TrainBenchmark {
     LossWeights weights = plugins.lossWeights("uniform", table, uniform, eps);
     WeightedDenoisingLoss objective = WeightedDenoisingLoss.of(table, plugins.parameterization(eps), weights);
     TrainConfig.Training options = new TrainConfig.Training(warmup + steps, batch, 2e-4, 0, null, null, null,
-        0.0, 1.0, 0.9999, true, Integer.MAX_VALUE, 1, 0L, 1, "cpu");
+        0.0, 1.0, 0.9999, true, Integer.MAX_VALUE, 1, 0L, 1, "cpu", precision.id());
     DatasetSource data = randomImages(Math.max(256, batch), new ImageShape(1, 32, 32));
     double[] ms = new double[steps];
     double lastLoss;
@@ -127,8 +138,8 @@ public final class TrainBenchmark {
     double[] sorted = ms.clone();
     Arrays.sort(sorted);
     double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
-    return new Result(arch, batch, steps, Engines.threads(), params, batch * steps / (total / 1000), median,
-        sorted[0], peakRss(), lastLoss);
+    return new Result(arch, precision.id(), batch, steps, Engines.threads(), params,
+        batch * steps / (total / 1000), median, sorted[0], peakRss(), lastLoss);
   }
 
   /** Fixed pseudo-random images in [-1, 1]. */

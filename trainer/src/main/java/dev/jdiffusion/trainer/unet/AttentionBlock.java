@@ -27,6 +27,8 @@ import ai.djl.util.PairList;
  * the transposed form made the softmax backward copy a non-contiguous gradient of that size at every
  * step, and scaling {@code q} ({@code C x N}) instead of the logits ({@code N x N}) is the cheaper multiply.
  * The exported ONNX graph computes the untransposed form, which suits inference (softmax on the last axis).
+ * Under a low-precision {@link Autocast} scope the two matmuls run in that precision and the softmax in
+ * float32 ({@link FusedOps#attention}).
  * Child blocks, in this order: {@code norm, q, k, v, out}.
  */
 public final class AttentionBlock extends AbstractBlock {
@@ -82,8 +84,13 @@ public final class AttentionBlock extends AbstractBlock {
     NDArray ks = Layers.forward(k, ps, h, training).reshape(b, channels, n);
     NDArray vs = Layers.forward(v, ps, h, training).reshape(b, channels, n);
     NDArray scale = Ops.constant(x, (float) (1 / Math.sqrt(channels)));
-    NDArray attentionT = ks.transpose(0, 2, 1).matMul(qs.mul(scale)).softmax(1);
-    NDArray o = vs.matMul(attentionT).reshape(s);
+    NDArray o;
+    if (Autocast.mixed() && FusedOps.available(x)) {
+      o = FusedOps.attention(qs, ks, vs, scale, Autocast.current()).reshape(s);
+    } else {
+      NDArray attentionT = ks.transpose(0, 2, 1).matMul(qs.mul(scale)).softmax(1);
+      o = vs.matMul(attentionT).reshape(s);
+    }
     return new NDList(x.add(Layers.forward(out, ps, o, training)));
   }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -53,6 +54,15 @@ public final class FusedOps {
 
   /** {@code torch.channels_last} as TorchScript's serialized code spells it (c10::MemoryFormat::ChannelsLast). */
   private static final int CHANNELS_LAST = 2;
+
+  /** Low-precision convolutions need output channel counts that are multiples of this (see conv2d). */
+  private static final int LOW_PRECISION_CHANNEL_BLOCK = 8;
+
+  /** {@code torch.contiguous_format} (c10::MemoryFormat::Contiguous). */
+  private static final int CONTIGUOUS = 0;
+
+  /** {@code torch.float32} (c10::ScalarType::Float). */
+  private static final int FLOAT32 = 6;
 
   private static final Map<String, PtSymbolBlock> MODULES = new ConcurrentHashMap<>();
 
@@ -122,6 +132,20 @@ public final class FusedOps {
   }
 
   /**
+   * {@code block}'s output for {@code x}: through {@link #linear} in the current {@link Autocast} compute type
+   * when that is a low precision (and this engine has these ops), else DJL's own {@code block.forward}.
+   */
+  public static NDArray linear(Linear block, ParameterStore ps, NDArray x, boolean training) {
+    Autocast.ComputeType type = Autocast.current();
+    if (type == Autocast.ComputeType.FP32 || !available(x)) {
+      return block.forward(ps, new NDList(x), training).singletonOrThrow();
+    }
+    NDArray weight = ps.getValue(block.getParameters().get("weight"), x.getDevice(), training);
+    NDArray bias = ps.getValue(block.getParameters().get("bias"), x.getDevice(), training);
+    return linear(x, weight, bias, type);
+  }
+
+  /**
    * Cross-correlation of {@code x (B, Cin, H, W)} with {@code weight (Cout, Cin, kH, kW)} plus
    * {@code bias (Cout)}, zero padding {@code padding} and stride {@code stride} on both axes (PyTorch's
    * {@code conv2d}), computed on a channels-last (NHWC) copy of {@code x} and returned in the usual
@@ -143,14 +167,70 @@ public final class FusedOps {
    * sizes.
    */
   public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
+    return conv2d(x, weight, bias, stride, padding, Autocast.current());
+  }
+
+  /**
+   * {@link #conv2d(NDArray, NDArray, NDArray, int, int)} computed in {@code type}: for a low precision,
+   * input, weight and bias are cast to it on the way in (so autograd returns float32 gradients) and the
+   * output is cast back to float32 in the same pass that restores the NCHW layout. Inputs of one channel or
+   * one pixel (the thnn route) stay float32: libtorch's im2col convolution has no fast low-precision
+   * kernel, and they are a tiny share of the work. So do convolutions whose output channel count is not a
+   * multiple of 8 (in these networks only the last one, to the image's channels): on this project's test
+   * machine oneDNN's bfloat16 backward-data pass returned zeros and wrong values for 1 and 3 output
+   * channels, even on channels-last arrays ({@code MixedPrecisionConvolutionTest} holds those shapes).
+   */
+  public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding,
+      Autocast.ComputeType computeType) {
+    Autocast.ComputeType type = weight.getShape().get(0) % LOW_PRECISION_CHANNEL_BLOCK == 0
+        ? computeType : Autocast.ComputeType.FP32;
     String s = "[" + stride + ", " + stride + "]";
     String p = "[" + padding + ", " + padding + "]";
     String body = "    if x.size(1) == 1 or x.size(2) * x.size(3) == 1:\n"
-        + "      return torch.thnn_conv2d(x, weight, [weight.size(2), weight.size(3)], bias, " + s + ", " + p + ")\n"
-        + "    y = torch.conv2d(x.contiguous(memory_format=" + CHANNELS_LAST + "), weight, bias, " + s + ", " + p + ")\n"
-        + "    return y.contiguous()\n";
-    return callBody("conv2d_s" + stride + "_p" + padding, body, "x: Tensor, weight: Tensor, bias: Tensor",
-        x, weight, bias);
+        + "      return torch.thnn_conv2d(x, weight, [weight.size(2), weight.size(3)], bias, " + s + ", " + p + ")\n";
+    if (type == Autocast.ComputeType.FP32) {
+      body += "    y = torch.conv2d(x.contiguous(memory_format=" + CHANNELS_LAST + "), weight, bias, " + s + ", "
+          + p + ")\n"
+          + "    return y.contiguous()\n";
+    } else {
+      int d = type.scalarType();
+      body += "    y = torch.conv2d(x.to(" + d + ").contiguous(memory_format=" + CHANNELS_LAST + "), weight.to(" + d
+          + "), bias.to(" + d + "), " + s + ", " + p + ")\n"
+          + "    return y.to(" + FLOAT32 + ", False, False, " + CONTIGUOUS + ")\n";
+    }
+    return callBody("conv2d_s" + stride + "_p" + padding + suffix(type), body,
+        "x: Tensor, weight: Tensor, bias: Tensor", x, weight, bias);
+  }
+
+  /**
+   * {@code x W^T + b} (PyTorch's {@code linear}) of {@code x (..., in)}, {@code weight (out, in)},
+   * {@code bias (out)}, computed in {@code type} and returned in float32 (as
+   * {@link #conv2d(NDArray, NDArray, NDArray, int, int, Autocast.ComputeType)} does).
+   */
+  public static NDArray linear(NDArray x, NDArray weight, NDArray bias, Autocast.ComputeType type) {
+    int d = type.scalarType();
+    String expression = type == Autocast.ComputeType.FP32 ? "torch.linear(x, weight, bias)"
+        : "torch.linear(x.to(" + d + "), weight.to(" + d + "), bias.to(" + d + ")).to(" + FLOAT32 + ")";
+    return call("linear" + suffix(type), expression, "x: Tensor, weight: Tensor, bias: Tensor", x, weight, bias);
+  }
+
+  /**
+   * {@link AttentionBlock}'s attention of {@code q, k, v (B, C, N)}:
+   * {@code o = v softmax(k^T (q scale), axis 1)}, {@code scale} a scalar array. The two matmuls run in
+   * {@code type}; the logits are cast back to float32 before the softmax, which stays float32, and
+   * {@code o} is float32.
+   */
+  public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray scale, Autocast.ComputeType type) {
+    int d = type.scalarType();
+    String body = "    logits = torch.matmul(k.transpose(1, 2).to(" + d + "), (q * scale).to(" + d + "))\n"
+        + "    a = torch.softmax(logits.to(" + FLOAT32 + "), 1)\n"
+        + "    return torch.matmul(v.to(" + d + "), a.to(" + d + ")).to(" + FLOAT32 + ")\n";
+    return callBody("attention" + suffix(type), body, "q: Tensor, k: Tensor, v: Tensor, scale: Tensor",
+        q, k, v, scale);
+  }
+
+  private static String suffix(Autocast.ComputeType type) {
+    return type == Autocast.ComputeType.FP32 ? "" : "_" + type.name().toLowerCase(java.util.Locale.ROOT);
   }
 
   private static NDArray call(String name, String expression, String arguments, NDArray... inputs) {

@@ -28,10 +28,14 @@ final class Layers {
     return Linear.builder().setUnits(units).build();
   }
 
-  /** {@code block}'s output for the single input {@code x}; convolutions run through {@link FusedOps#conv2d}. */
+  /** {@code block}'s output for the single input {@code x}; convolutions run through {@link FusedOps#conv2d},
+   * linear layers in the current {@link Autocast} compute type. */
   static NDArray forward(Block block, ParameterStore ps, NDArray x, boolean training) {
     if (block instanceof Conv2d conv) {
       return FusedOps.conv2d(conv, ps, x, training);
+    }
+    if (block instanceof Linear linear) {
+      return FusedOps.linear(linear, ps, x, training);
     }
     return block.forward(ps, new NDList(x), training).singletonOrThrow();
   }

@@ -81,7 +81,7 @@ public final class TimestepEmbedding extends AbstractBlock {
     NDArray a = t.toType(DataType.FLOAT32, false).reshape(b, 1).mul(f);
     NDArray e = NDArrays.concat(new NDList(a.sin(), a.cos()), 1);
     NDArray h = Ops.silu(Layers.forward(linear1, ps, e, training));
-    return linear2.forward(ps, new NDList(h), training);
+    return new NDList(Layers.forward(linear2, ps, h, training));
   }
 
   @Override

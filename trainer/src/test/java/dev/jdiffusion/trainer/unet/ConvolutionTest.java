@@ -36,7 +36,7 @@ class ConvolutionTest {
   private static final double TOL = 1e-4;
 
   /** {input channels, output channels}: the widths of the networks and of the tests' tiny networks. */
-  private static final int[][] WIDTHS = {
+  static final int[][] WIDTHS = {
     {1, 8}, {3, 1}, {8, 3}, {8, 8}, {8, 24}, {24, 8}, {16, 1}, {48, 16}, {32, 32},
   };
 
@@ -115,10 +115,15 @@ class ConvolutionTest {
     }
   }
 
-  private record Sums(double[] y, double[] dx, double[] dw, double[] db) {}
+  /**
+   * The exact values and gradients, and for each element the sum of the absolute values of its terms
+   * ({@code sum |w x|}, {@code sum |g w|}, {@code sum |g x|}, {@code sum |g|}), which bounds rounding errors.
+   */
+  record Sums(double[] y, double[] dx, double[] dw, double[] db, double[] yAbs, double[] dxAbs, double[] dwAbs,
+      double[] dbAbs) {}
 
   /** One convolution problem with random data; arrays in NCHW / OIHW order. */
-  private static final class Case {
+  static final class Case {
     final int batch, in, out, height, width, kernel, stride, padding, outHeight, outWidth;
     final float[] x, weight, bias, g;
 
@@ -149,14 +154,20 @@ class ConvolutionTest {
       double[] dx = new double[x.length];
       double[] dw = new double[weight.length];
       double[] db = new double[out];
+      double[] ya = new double[g.length];
+      double[] dxa = new double[x.length];
+      double[] dwa = new double[weight.length];
+      double[] dba = new double[out];
       for (int b = 0; b < batch; b++) {
         for (int o = 0; o < out; o++) {
           for (int i = 0; i < outHeight; i++) {
             for (int j = 0; j < outWidth; j++) {
               int yi = ((b * out + o) * outHeight + i) * outWidth + j;
               double sum = bias[o];
+              double sumAbs = Math.abs(bias[o]);
               double gy = g[yi];
               db[o] += gy;
+              dba[o] += Math.abs(gy);
               for (int c = 0; c < in; c++) {
                 for (int u = 0; u < kernel; u++) {
                   int row = stride * i + u - padding;
@@ -171,17 +182,21 @@ class ConvolutionTest {
                     int xi = ((b * in + c) * height + row) * width + col;
                     int wi = ((o * in + c) * kernel + u) * kernel + v;
                     sum += (double) weight[wi] * x[xi];
+                    sumAbs += Math.abs((double) weight[wi] * x[xi]);
                     dx[xi] += gy * weight[wi];
+                    dxa[xi] += Math.abs(gy * weight[wi]);
                     dw[wi] += gy * x[xi];
+                    dwa[wi] += Math.abs(gy * x[xi]);
                   }
                 }
               }
               y[yi] = sum;
+              ya[yi] = sumAbs;
             }
           }
         }
       }
-      return new Sums(y, dx, dw, db);
+      return new Sums(y, dx, dw, db, ya, dxa, dwa, dba);
     }
 
     private static float[] gaussian(Random r, int n) {
