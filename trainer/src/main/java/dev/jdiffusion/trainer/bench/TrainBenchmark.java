@@ -39,10 +39,14 @@ public final class TrainBenchmark {
    *
    * @param imagesPerSecond timed images over the timed steps' total time
    * @param stepMsMedian median step time
+   * @param cpuMsPerStep the process's CPU time (all threads, libtorch's included) over the timed steps, per
+   *     step, -1 where the JVM does not report it: on a machine shared with other work, a measure of the
+   *     arithmetic a step costs that waiting for a core does not inflate (spinning threads do: see
+   *     docs/benchmarks.md for the settings that compare it fairly)
    * @param peakRssBytes the process's peak resident set ({@code VmHWM}), -1 where unknown
    */
   public record Result(String arch, String precision, int batch, int steps, int threads, long params, double imagesPerSecond,
-      double stepMsMedian, double stepMsMin, long peakRssBytes, double lastLoss) {
+      double stepMsMedian, double stepMsMin, double cpuMsPerStep, long peakRssBytes, double lastLoss) {
 
     /** One JSON object on one line. */
     public String toJson() {
@@ -58,6 +62,7 @@ public final class TrainBenchmark {
       n.put("images_per_s", Math.round(imagesPerSecond * 1000) / 1000.0);
       n.put("step_ms_median", Math.round(stepMsMedian * 1000) / 1000.0);
       n.put("step_ms_min", Math.round(stepMsMin * 1000) / 1000.0);
+      n.put("cpu_ms_per_step", Math.round(cpuMsPerStep * 1000) / 1000.0);
       n.put("peak_rss_bytes", peakRssBytes);
       n.put("last_loss", lastLoss);
       n.put("malloc", mallocSettings());
@@ -113,17 +118,21 @@ public final class TrainBenchmark {
     double[] ms = new double[steps];
     double lastLoss;
     long params;
+    long cpu0;
+    long cpu1;
     try (DiffusionTrainer trainer = new DiffusionTrainer(network, options, objective, data, Device.cpu())) {
       params = trainer.network().parameterCount();
       DiffusionTrainer.StepResult r = null;
       for (int i = 0; i < warmup; i++) {
         r = trainer.trainStep();
       }
+      cpu0 = processCpuNanos();
       for (int i = 0; i < steps; i++) {
         long t0 = System.nanoTime();
         r = trainer.trainStep();
         ms[i] = (System.nanoTime() - t0) / 1e6;
       }
+      cpu1 = processCpuNanos();
       lastLoss = r.loss();
       if (profile != null) {
         JniUtils.startProfile(false, false, false);
@@ -139,7 +148,8 @@ public final class TrainBenchmark {
     Arrays.sort(sorted);
     double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
     return new Result(arch, precision.id(), batch, steps, Engines.threads(), params,
-        batch * steps / (total / 1000), median, sorted[0], peakRss(), lastLoss);
+        batch * steps / (total / 1000), median, sorted[0], cpu0 < 0 ? -1 : (cpu1 - cpu0) / 1e6 / steps, peakRss(),
+        lastLoss);
   }
 
   /** Fixed pseudo-random images in [-1, 1]. */
@@ -163,6 +173,15 @@ public final class TrainBenchmark {
         }
       }
     };
+  }
+
+  /** The process's CPU time in nanoseconds (all threads), or -1 where the JVM does not report it. */
+  static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
   }
 
   /** {@code VmHWM} of /proc/self/status in bytes, or -1 on systems without it. */
