@@ -13,8 +13,9 @@ import ai.djl.pytorch.jni.JniUtils;
  * loads it first.
  *
  * <p>Devices: {@code auto} is {@link Engine#defaultDevice()}, which DJL documents as the first GPU when the
- * engine sees one and the CPU otherwise; {@code gpu:N} names a GPU. Only the CPU path was run here (the
- * build ships the CPU natives of libtorch); training on several GPUs is not implemented.
+ * engine sees one and the CPU otherwise; {@code gpu:N} names a GPU, and naming one where the engine sees
+ * none fails at once with one line. Only the CPU path was run here (the build ships the CPU natives of
+ * libtorch); training on several GPUs is not implemented.
  */
 public final class Engines {
   private static boolean threadsSet;
@@ -40,10 +41,17 @@ public final class Engines {
       case "auto" -> engine.defaultDevice();
       case "cpu" -> Device.cpu();
       default -> {
-        Device d = Device.fromName(name, engine);
-        if (d.isGpu() && d.getDeviceId() >= engine.getGpuCount()) {
+        // "gpu" or "gpu:N" (DJL's own Device.fromName spells the latter "gpu1" and rejects "gpu:1")
+        Device d = Device.gpu(name.equals("gpu") ? 0 : Integer.parseInt(name.substring("gpu:".length())));
+        int gpus = engine.getGpuCount();
+        if (d.isGpu() && gpus == 0) {
+          throw new IllegalArgumentException("training.device = " + name + " but there is no usable GPU: "
+              + "the PyTorch engine (libtorch " + engine.getVersion() + ") sees no CUDA device; it needs an "
+              + "NVIDIA GPU and DJL's CUDA natives for libtorch (see \"Devices\" in README.md)");
+        }
+        if (d.isGpu() && d.getDeviceId() >= gpus) {
           throw new IllegalArgumentException("training.device = " + name + " but the engine sees "
-              + engine.getGpuCount() + " GPU(s)");
+              + gpus + " GPU(s), numbered from 0");
         }
         yield d;
       }
