@@ -53,6 +53,8 @@ public final class RunDirectory implements AutoCloseable {
   public static final Set<String> EXTENDABLE = Set.of("training.steps", "training.checkpointEvery",
       "training.keepCheckpoints", "training.logEvery", "training.device");
 
+  private static final String PRECISION = "training.precision";
+
   /** Temporary files of writers before AtomicFiles tagged them: {@code metrics.jsonl123.tmp}, {@code .step-N.ckpt.123.tmp}. */
   private static final Pattern LEGACY_TEMPORARY =
       Pattern.compile("(config\\.json|metrics\\.jsonl)-?\\d+\\.tmp|\\.step-\\d+\\.ckpt\\.-?\\d+\\.tmp");
@@ -235,6 +237,10 @@ public final class RunDirectory implements AutoCloseable {
   private static void collect(String path, JsonNode a, JsonNode b, Set<String> out) {
     if (EXTENDABLE.contains(path)) {
       return;
+    }
+    if (path.equals(PRECISION) && (a == null ? Precision.FP32.id() : a.asText()).equals(
+        b == null ? Precision.FP32.id() : b.asText())) {
+      return; // runs from before training.precision existed were fp32
     }
     boolean aObject = a != null && a.isObject();
     boolean bObject = b != null && b.isObject();

@@ -189,6 +189,14 @@ public record TrainConfig(
       precision = Precision.parse(or(precision, Precision.FP32.id())).id();
     }
 
+    /** The settings before {@code precision} existed, in fp32 (what those runs computed in). */
+    public Training(Integer steps, Integer batchSize, Double lr, Integer warmupSteps, Double beta1, Double beta2,
+        Double adamEpsilon, Double weightDecay, Double gradClip, Double emaDecay, Boolean emaWarmup,
+        Integer checkpointEvery, Integer keepCheckpoints, Long seed, Integer logEvery, String device) {
+      this(steps, batchSize, lr, warmupSteps, beta1, beta2, adamEpsilon, weightDecay, gradClip, emaDecay,
+          emaWarmup, checkpointEvery, keepCheckpoints, seed, logEvery, device, null);
+    }
+
     /** The same settings with another seed and checkpoint cadence (one run of a comparison). */
     public Training withSeedAndCheckpoints(long newSeed, int every, int keep) {
       return new Training(steps, batchSize, lr, warmupSteps, beta1, beta2, adamEpsilon, weightDecay, gradClip,

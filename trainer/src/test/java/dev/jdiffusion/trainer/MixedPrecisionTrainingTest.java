@@ -89,6 +89,17 @@ class MixedPrecisionTrainingTest {
   }
 
   @Test
+  void aRunKeepsItsPrecisionOnResumeAndOlderRunsCountAsFp32() throws Exception {
+    var json = Fixtures.reader().json();
+    var old = json.readTree("{\"training\": {\"steps\": 5}}");
+    var fp32 = json.readTree("{\"training\": {\"steps\": 5, \"precision\": \"fp32\"}}");
+    var bf16 = json.readTree("{\"training\": {\"steps\": 5, \"precision\": \"bf16-mixed\"}}");
+    assertThat(RunDirectory.differences(old, fp32)).isEmpty();
+    assertThat(RunDirectory.differences(old, bf16)).singleElement().asString().startsWith("training.precision");
+    assertThat(RunDirectory.differences(bf16, fp32)).singleElement().asString().startsWith("training.precision");
+  }
+
+  @Test
   void float16SkipsAnOverflowingStepHalvesTheScaleAndThenTrains() {
     WeightedDenoisingLoss objective = Fixtures.objective("cosine", "eps", "min-snr");
     DatasetSource data = Fixtures.squares(32);

@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The other low-precision ops of mixed-precision training, and the whole network under
@@ -27,10 +29,10 @@ import org.junit.jupiter.api.Test;
  * {@link MixedPrecisionConvolutionTest}), attention and the UNet against their float32 forms.
  *
  * <p>Against float32 the bound is on relative RMS difference: {@code 2^-5} (about 3e-2) for attention and for
- * the UNet's output and parameter gradients. Rationale: each low-precision op adds about {@code u = 2^-9}
- * relative error per rounding; a network of {@code L} such ops in series gives about {@code sqrt(L) u} to
- * {@code L u} (about 4e-3 to 4e-2 for the ~20 ops of the tiny net), and gradients pass through each op
- * twice. Each test also checks that the low-precision result differs from float32 (relative RMS above
+ * the UNet's output, {@code 2^-4} for the UNet's parameter gradients. Rationale: each low-precision op adds
+ * about {@code u = 2^-9} relative error per rounding; a network of {@code L} such ops in series gives about
+ * {@code sqrt(L) u} to {@code L u} (about 4e-3 to 4e-2 for the ~20 ops of the tiny net), and gradients pass
+ * through each op twice (measured over several initializations: outputs 0.9-1.5e-2, gradients 1.9-2.9e-2). Each test also checks that the low-precision result differs from float32 (relative RMS above
  * {@code u / 16}), so that a silent float32 route would fail.
  */
 class MixedPrecisionLayersTest {
@@ -141,12 +143,13 @@ class MixedPrecisionLayersTest {
     }
   }
 
-  @Test
-  void theUNetUnderBf16MatchesItsFloat32ForwardAndGradients() {
-    Engines.pytorch();
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(ints = {1, 2, 3})
+  void theUNetUnderBf16MatchesItsFloat32ForwardAndGradients(int seed) {
+    Engines.pytorch().setRandomSeed(seed); // DJL's initializers draw from the engine's generator
     UNetConfig cfg = new UNetConfig(3, 8, 8, List.of(1, 2), 1, List.of(4), 0);
     int batch = 4;
-    Random r = new Random(5);
+    Random r = new Random(seed);
     float[] x = gaussian(r, batch * 3 * 64);
     float[] t = {3, 250, 600, 999};
     float[] g = gaussian(r, batch * 3 * 64);
@@ -183,7 +186,7 @@ class MixedPrecisionLayersTest {
       System.out.printf("bf16 vs fp32 UNet: output %.3g, gradients %.3g relative RMS difference%n", outputError,
           Math.sqrt(num / den));
       assertThat(Math.sqrt(num / den)).as("all parameter gradients: relative RMS difference")
-          .isLessThanOrEqualTo(VS_FP32);
+          .isLessThanOrEqualTo(2 * VS_FP32);
       // and a plain forward after the scope is float32 again
       try (NDManager step = m.newSubManager()) {
         NDArray out = UNetTest.forward(net, step, step.create(x, new Shape(batch, 3, 8, 8)), t);
