@@ -93,4 +93,54 @@ class NoiseScheduleTest {
     assertThatThrownBy(() -> MatchingRule.lambdaForSoftMinSnr(1.0)).hasMessageContaining("must be > 1");
     assertThatThrownBy(() -> MatchingRule.minSnrGamma(0)).hasMessageContaining("lambda = 0.0 is not allowed");
   }
+
+  @Test
+  void accessorsAgreeWithTheDefinitions() {
+    double[] betas = {0.1, 0.25, 0.5};
+    NoiseSchedule s = NoiseSchedule.fromBetas(betas);
+    double alphabar = 1;
+    for (int t = 0; t < 3; t++) {
+      alphabar *= 1 - betas[t];
+      assertThat(s.beta(t)).isEqualTo(betas[t]);
+      assertThat(s.alpha(t)).isEqualTo(1 - betas[t]);
+      assertThat(s.logAlphabar(t)).isCloseTo(Math.log(alphabar), within(1e-15));
+      assertThat(s.snr(t)).isCloseTo(alphabar / (1 - alphabar), within(1e-14 * alphabar / (1 - alphabar)));
+    }
+    assertThat(s.alphabars()).containsExactly(new double[] {0.9, 0.675, 0.3375}, within(1e-15));
+    double[] copy = s.betas();
+    copy[0] = 0.9;
+    assertThat(s.betas()).containsExactly(betas);
+  }
+
+  @Test
+  void fromAlphabarRefusesEqualStepsAndAnEarlyZero() {
+    assertThatThrownBy(() -> NoiseSchedule.fromAlphabar(new double[] {0.9, 0.9, 0.1}))
+        .hasMessageStartingWith("alphabar[1] = 0.9 is not allowed: alphabar must decrease strictly within (0, 1)");
+    assertThatThrownBy(() -> NoiseSchedule.fromAlphabar(new double[] {1.0, 0.5}))
+        .hasMessageStartingWith("alphabar[0] = 1.0 is not allowed");
+    assertThatThrownBy(() -> NoiseSchedule.fromAlphabar(new double[] {0.9, 0.0, 0.0}))
+        .hasMessageStartingWith("alphabar[1] = 0.0 is not allowed");
+    assertThatThrownBy(() -> NoiseSchedule.fromAlphabar(new double[] {0.9, -0.1}))
+        .hasMessageStartingWith("alphabar[1] = -0.1 is not allowed");
+    assertThat(NoiseSchedule.fromAlphabar(new double[] {0.9, 0.0}).snr(1)).isZero();
+  }
+
+  @Test
+  void specsAndExceptionsCarryTheirParts() {
+    ConfigException e = new ConfigException("run.yaml", "weighter.gamma", "bad", null);
+    assertThat(e).hasMessage("run.yaml: weighter.gamma: bad");
+    assertThat(e.source()).isEqualTo("run.yaml");
+    assertThat(e.path()).isEqualTo("weighter.gamma");
+    assertThat(new ConfigException("run.yaml", "", "bad", null)).hasMessage("run.yaml: bad");
+    var config = new TestWeighters.A.Config(2);
+    assertThat(WeighterSpec.of(config)).isEqualTo(new WeighterSpec(config, Optional.empty(), false));
+    var schedule = new TestPlugins.Linear.Config(0.1, 0.2);
+    assertThat(ScheduleSpec.of(schedule)).isEqualTo(new ScheduleSpec(schedule, 1000, false));
+    var eps = new TestPlugins.Eps.Config();
+    assertThat(new RunConfig(ScheduleSpec.of(schedule), eps, WeighterSpec.of(config), null).dataset()).isEmpty();
+    assertThatThrownBy(() -> new RunConfig(null, eps, WeighterSpec.of(config), Optional.empty())).hasMessage("schedule");
+    assertThatThrownBy(() -> new RunConfig(ScheduleSpec.of(schedule), null, WeighterSpec.of(config), Optional.empty()))
+        .hasMessage("parameterization");
+    assertThatThrownBy(() -> new RunConfig(ScheduleSpec.of(schedule), eps, null, Optional.empty())).hasMessage("weighter");
+  }
 }

@@ -83,4 +83,38 @@ class ModelMetadataTest {
     range.put("jdiffusion.pixel.max", "NaN");
     assertThatThrownBy(() -> ModelMetadata.fromProperties("m.onnx", range)).hasMessageContaining("pixel.max = NaN");
   }
+
+  @Test
+  void coefficientTablesAreTheParameterizationsEstimates() {
+    ModelMetadata m = sample();
+    NoiseSchedule s = NoiseSchedule.fromBetas(new double[] {0.1, 0.2, 0.3});
+    for (int t = 0; t < 3; t++) {
+      double a = 1;
+      for (int j = 0; j <= t; j++) {
+        a *= 1 - new double[] {0.1, 0.2, 0.3}[j];
+      }
+      assertThat(m.x0FromXt(t)).isCloseTo(1 / Math.sqrt(a), org.assertj.core.api.Assertions.within(1e-14));
+      assertThat(m.x0FromOutput(t)).isCloseTo(-Math.sqrt((1 - a) / a), org.assertj.core.api.Assertions.within(1e-14));
+      assertThat(m.epsFromXt(t)).isZero();
+      assertThat(m.epsFromOutput(t)).isEqualTo(1);
+    }
+    assertThat(m.timesteps()).isEqualTo(s.timesteps());
+  }
+
+  @Test
+  void equalityIsByValue() {
+    ModelMetadata a = sample();
+    ModelMetadata b = sample();
+    assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
+    assertThat(a.hashCode()).isEqualTo(a.toProperties().hashCode());
+    ModelMetadata later = new ModelMetadata("0.1", "eps", a.alphabar(), a.estimateCoefficients(), a.scheduleJson(),
+        a.imageShape(), -1, 1, a.weighterJson(), a.datasetJson(), 43, "ema");
+    assertThat(a).isNotEqualTo(later).isNotEqualTo("not metadata");
+    double[][] other = {a.estimateCoefficients()[0].clone(), a.estimateCoefficients()[1].clone(),
+        a.estimateCoefficients()[2].clone(), a.estimateCoefficients()[3].clone()};
+    other[2][1] = 0.5;
+    assertThat(a).isNotEqualTo(new ModelMetadata("0.1", "eps", a.alphabar(), other, a.scheduleJson(),
+        a.imageShape(), -1, 1, a.weighterJson(), a.datasetJson(), 42, "ema"));
+    assertThat(a.toString()).isEqualTo("ModelMetadata[eps, T = 3, 1x32x32, step 42]");
+  }
 }
