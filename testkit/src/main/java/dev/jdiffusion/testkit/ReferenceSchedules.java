@@ -63,18 +63,60 @@ public final class ReferenceSchedules {
     return NoiseSchedule.fromBetas(betas);
   }
 
-  /** {@code schedule} rescaled so that its last timestep has SNR exactly 0 and its first is unchanged. */
+  /**
+   * {@code schedule} rescaled so that its last timestep has SNR exactly 0 and its first is unchanged, by the
+   * steps of Lin et al.'s Algorithm 1 on the betas: {@code alphabar} as the running product of
+   * {@code 1 - beta}, its square root shifted and scaled, squared, turned back into
+   * {@code alpha_t = alphabar_t / alphabar_(t-1)} (the first being {@code alphabar_0}) and betas.
+   */
   public static NoiseSchedule zeroTerminalSnr(NoiseSchedule schedule) {
-    int n = schedule.timesteps();
-    double first = Math.sqrt(schedule.alphabar(0));
-    double last = Math.sqrt(schedule.alphabar(n - 1));
-    double[] alphabar = new double[n];
-    for (int t = 0; t < n - 1; t++) {
-      double s = (Math.sqrt(schedule.alphabar(t)) - last) * first / (first - last);
-      alphabar[t] = s * s;
+    double[] betas = schedule.betas();
+    int n = betas.length;
+    double[] root = new double[n];
+    double product = 1;
+    for (int t = 0; t < n; t++) {
+      product *= 1 - betas[t];
+      root[t] = Math.sqrt(product);
     }
-    alphabar[n - 1] = 0;
-    return NoiseSchedule.fromAlphabar(alphabar);
+    double first = root[0];
+    double last = root[n - 1];
+    double[] rescaled = new double[n];
+    for (int t = 0; t < n; t++) {
+      double shifted = root[t] - last;
+      double scaled = shifted * (first / (first - last));
+      rescaled[t] = scaled * scaled;
+    }
+    double[] newBetas = new double[n];
+    newBetas[0] = 1 - rescaled[0];
+    for (int t = 1; t < n; t++) {
+      newBetas[t] = 1 - rescaled[t] / rescaled[t - 1];
+    }
+    return NoiseSchedule.fromBetas(newBetas);
+  }
+
+  /**
+   * The schedule whose log-SNR at timestep {@code t} is {@code logSnr[t]} (strictly decreasing; only the last
+   * may be {@code -infinity}, zero SNR): {@code alphabar = sigmoid(logSnr)}, with each beta computed in a
+   * form that keeps its digits at both ends, {@code beta_t = -expm1(logSnr_t - logSnr_(t-1)) sigmoid(-logSnr_t)}.
+   * For testing weighters beyond the range of real schedules.
+   */
+  public static NoiseSchedule fromLogSnr(double... logSnr) {
+    double[] betas = new double[logSnr.length];
+    for (int t = 0; t < logSnr.length; t++) {
+      double l = logSnr[t];
+      if (Double.isNaN(l) || l == Double.POSITIVE_INFINITY || (t > 0 && !(l < logSnr[t - 1]))
+          || (l == Double.NEGATIVE_INFINITY && t != logSnr.length - 1)) {
+        throw new IllegalArgumentException("logSnr[" + t + "] = " + l + " is not allowed: log-SNR must decrease"
+            + " strictly, and only the last value may be -infinity");
+      }
+      double noise = sigmoid(-l);
+      betas[t] = t == 0 ? noise : -Math.expm1(l - logSnr[t - 1]) * noise;
+    }
+    return NoiseSchedule.fromBetas(betas);
+  }
+
+  private static double sigmoid(double x) {
+    return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
   }
 
   /** linear, cosine and scaled-linear at T = 1000, by name. */

@@ -38,6 +38,10 @@ import org.junit.jupiter.api.TestFactory;
  *       {@link #boundedAtZeroSnr()} says otherwise), on the eps-, x0- and v-MSE, as core computes them;
  *   <li>{@code epsWeight} is the declared-space weight converted exactly:
  *       {@code epsWeight == weight * space.toEpsFactor(logSnr)} to 1e-9 relative wherever both are finite;
+ *   <li>the weights the source paper gives, stated by the plugin's test in {@link #referenceWeights()},
+ *       hold (at least {@value #MIN_REFERENCE_WEIGHTS});
+ *   <li>every weighter stays finite, {@code >= 0} and exactly converted on schedules that run from
+ *       log-SNR 30 to -30 in coarse and fine steps, and a weighter of log-SNR alone on the whole line;
  *   <li>the weighter is pure: two weighters from one config, and repeated calls, give identical values.
  * </ul>
  *
@@ -47,6 +51,8 @@ import org.junit.jupiter.api.TestFactory;
 public abstract class WeighterContractTest<C extends WeighterConfig> extends PluginContractTest<C> {
   /** Relative tolerance of the eps-space consistency check. */
   protected static final double RELATIVE_TOLERANCE = 1e-9;
+  /** The fewest reference weights (see {@link #referenceWeights()}) a weighter's test must state. */
+  protected static final int MIN_REFERENCE_WEIGHTS = 3;
 
   @Override
   protected abstract WeighterProvider<C> provider();
@@ -134,31 +140,131 @@ public abstract class WeighterContractTest<C extends WeighterConfig> extends Plu
   }
 
   /**
-   * For weighters that are functions of log-SNR alone: the same checks on a log-SNR grid from -30 to 30,
-   * beyond any real schedule, and at {@code logSnr = -infinity} when bounded there.
+   * The weights the source paper gives, which the contract checks (see {@link ReferenceWeight}): state at
+   * least {@value #MIN_REFERENCE_WEIGHTS}, spread over the log-SNR range and over your configs, e.g. for
+   * Min-SNR-gamma (Hang et al. 2023, {@code min(SNR, gamma)} on the x0-MSE):
+   *
+   * <pre>{@code
+   * @Override
+   * protected List<ReferenceWeight<MinSnrWeighter.Config>> referenceWeights() {
+   *   var gamma5 = new MinSnrWeighter.Config(5);
+   *   return List.of(
+   *       ReferenceWeight.atLogSnr(gamma5, Math.log(10), 5, "min(10, 5)"),
+   *       ReferenceWeight.atLogSnr(gamma5, 0, 1, "min(1, 5)"),
+   *       ReferenceWeight.atLogSnr(gamma5, Math.log(0.25), 0.25, "min(0.25, 5)"));
+   * }
+   * }</pre>
+   *
+   * Without them the contract would pass any pure, finite, non-negative function; the default (none)
+   * fails {@code referenceWeightsFromTheSourceHold}.
    */
-  @Test
-  void snrWeighterIsStableOnTheWholeLogSnrLine() {
+  protected List<ReferenceWeight<C>> referenceWeights() {
+    return List.of();
+  }
+
+  @TestFactory
+  Stream<DynamicTest> referenceWeightsFromTheSourceHold() {
+    List<ReferenceWeight<C>> references = referenceWeights();
+    List<DynamicTest> tests = new ArrayList<>();
+    tests.add(DynamicTest.dynamicTest("at least " + MIN_REFERENCE_WEIGHTS + " reference weights", () ->
+        assertThat(references)
+            .as("%s: state at least %d weights from the source paper in referenceWeights() (ReferenceWeight"
+                + ".atLogSnr or .atTimestep); without them the contract cannot tell your formula from any other"
+                + " pure, finite, non-negative function", provider().id(), MIN_REFERENCE_WEIGHTS)
+            .hasSizeGreaterThanOrEqualTo(MIN_REFERENCE_WEIGHTS)));
+    Map<String, NoiseSchedule> named = new LinkedHashMap<>(ReferenceSchedules.standard());
+    named.putAll(ReferenceSchedules.zeroTerminalSnr());
+    for (ReferenceWeight<C> r : references) {
+      tests.add(DynamicTest.dynamicTest(r.toString(), () -> {
+        Weighter w = weighter(r.config());
+        double actual;
+        if (r.logSnr().isPresent()) {
+          if (!(w instanceof SnrWeighter snr)) {
+            throw new AssertionError(r + ": " + provider().id() + " is not a function of log-SNR alone (not an"
+                + " SnrWeighter); state its reference weights at timesteps (ReferenceWeight.atTimestep)");
+          }
+          actual = snr.weight(r.logSnr().getAsDouble());
+        } else {
+          NoiseSchedule schedule = named.get(r.schedule());
+          if (schedule == null) {
+            throw new AssertionError(r + ": no reference schedule named '" + r.schedule() + "'; known: "
+                + named.keySet());
+          }
+          actual = w.weight(schedule, r.timestep().getAsInt());
+        }
+        assertThat(actual).as("%s: weight in the declared space %s", r, w.space().id())
+            .isCloseTo(r.weight(), within(r.relativeTolerance() * r.weight()));
+      }));
+    }
+    return tests.stream();
+  }
+
+  /**
+   * Every weighter, far beyond any real schedule: on schedules whose log-SNR runs from 30 to -30 in steps
+   * of 60, 1, 0.1 and 0.01 (and, when bounded there, one more step to SNR = 0), the weights are finite,
+   * {@code >= 0} and converted exactly; for a weighter of log-SNR alone ({@link SnrWeighter}) also on a
+   * log-SNR grid from -30 to 30 and at {@code logSnr = -infinity} when bounded there.
+   */
+  @TestFactory
+  Stream<DynamicTest> weighterIsStableOnTheWholeLogSnrLine() {
+    List<DynamicTest> tests = new ArrayList<>();
     for (C config : configs()) {
-      if (!(weighter(config) instanceof SnrWeighter w)) {
-        continue;
+      for (double step : new double[] {60, 1, 0.1, 0.01}) {
+        for (boolean zero : boundedAtZeroSnr() ? new boolean[] {false, true} : new boolean[] {false}) {
+          String name = config + " / logSNR 30 to -30 in steps of " + step + (zero ? ", then SNR = 0" : "");
+          tests.add(DynamicTest.dynamicTest(name, () -> {
+            NoiseSchedule schedule = ReferenceSchedules.fromLogSnr(ramp(step, zero));
+            Weighter w = weighter(config);
+            for (int t = 0; t < schedule.timesteps(); t++) {
+              double logSnr = schedule.logSnr(t);
+              double own = w.weight(schedule, t);
+              double eps = w.epsWeight(schedule, t);
+              assertThat(own).as("%s: weight at t = %d (logSNR = %s)", name, t, logSnr).isNotNaN().isNotNegative();
+              assertThat(eps).as("%s: epsWeight at t = %d (logSNR = %s)", name, t, logSnr).isFinite().isNotNegative();
+              double converted = own * w.space().toEpsFactor(logSnr);
+              if (Double.isFinite(converted)) {
+                assertThat(eps).as("%s: epsWeight at t = %d (logSNR = %s) against weight * toEpsFactor", name, t,
+                    logSnr).isCloseTo(converted, within(RELATIVE_TOLERANCE * Math.max(eps, converted)));
+              }
+            }
+          }));
+        }
       }
-      for (int i = -300; i <= 300; i++) {
-        double logSnr = i / 10.0;
-        double eps = w.epsWeight(logSnr);
-        double own = w.weight(logSnr);
-        assertThat(eps).as("%s: epsWeight(%s)", config, logSnr).isFinite().isNotNegative();
-        assertThat(own).as("%s: weight(%s)", config, logSnr).isFinite().isNotNegative();
-        double converted = own * w.space().toEpsFactor(logSnr);
-        assertThat(eps).as("%s: epsWeight(%s) against weight * toEpsFactor", config, logSnr)
-            .isCloseTo(converted, within(RELATIVE_TOLERANCE * Math.max(eps, converted)));
-      }
-      if (boundedAtZeroSnr()) {
-        assertThat(w.epsWeight(Double.NEGATIVE_INFINITY))
-            .as("%s: epsWeight(-infinity); give a closed form if the conversion overflows", config)
-            .isFinite().isNotNegative();
+      if (weighter(config) instanceof SnrWeighter) {
+        tests.add(DynamicTest.dynamicTest(config + " / log-SNR grid -30 .. 30", () -> {
+          SnrWeighter w = (SnrWeighter) weighter(config);
+          for (int i = -300; i <= 300; i++) {
+            double logSnr = i / 10.0;
+            double eps = w.epsWeight(logSnr);
+            double own = w.weight(logSnr);
+            assertThat(eps).as("%s: epsWeight(%s)", config, logSnr).isFinite().isNotNegative();
+            assertThat(own).as("%s: weight(%s)", config, logSnr).isFinite().isNotNegative();
+            double converted = own * w.space().toEpsFactor(logSnr);
+            assertThat(eps).as("%s: epsWeight(%s) against weight * toEpsFactor", config, logSnr)
+                .isCloseTo(converted, within(RELATIVE_TOLERANCE * Math.max(eps, converted)));
+          }
+          if (boundedAtZeroSnr()) {
+            assertThat(w.epsWeight(Double.NEGATIVE_INFINITY))
+                .as("%s: epsWeight(-infinity); give a closed form if the conversion overflows", config)
+                .isFinite().isNotNegative();
+          }
+        }));
       }
     }
+    return tests.stream();
+  }
+
+  /** Log-SNR from 30 down to -30 in steps of {@code step}, then -infinity if {@code zero}. */
+  private static double[] ramp(double step, boolean zero) {
+    int n = (int) Math.round(60 / step) + 1;
+    double[] logSnr = new double[n + (zero ? 1 : 0)];
+    for (int i = 0; i < n; i++) {
+      logSnr[i] = 30 - 60.0 * i / (n - 1);
+    }
+    if (zero) {
+      logSnr[n] = Double.NEGATIVE_INFINITY;
+    }
+    return logSnr;
   }
 
   @Test

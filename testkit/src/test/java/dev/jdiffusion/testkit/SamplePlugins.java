@@ -6,6 +6,7 @@ import dev.jdiffusion.spi.parameterization.Coefficients;
 import dev.jdiffusion.spi.parameterization.Parameterization;
 import dev.jdiffusion.spi.parameterization.ParameterizationConfig;
 import dev.jdiffusion.spi.parameterization.ParameterizationProvider;
+import dev.jdiffusion.spi.schedule.NoiseSchedule;
 import dev.jdiffusion.spi.schedule.Schedule;
 import dev.jdiffusion.spi.schedule.ScheduleConfig;
 import dev.jdiffusion.spi.schedule.ScheduleProvider;
@@ -78,6 +79,24 @@ final class SamplePlugins {
     @Override public Class<Config> configType() { return Config.class; }
     @Override public Weighter create(Config c) {
       return SnrWeighter.of(LossSpace.EPS, l -> 1);
+    }
+  }
+
+  /**
+   * A ramp in log-SNR, {@code (20 - logSnr) / 40} on the eps-MSE, from the schedule (not an SnrWeighter):
+   * fine on real schedules (log-SNR below about 10), negative beyond log-SNR 20.
+   */
+  public static final class NegativeAtHighSnr implements WeighterProvider<NegativeAtHighSnr.Config> {
+    public record Config() implements WeighterConfig {}
+
+    @Override public String id() { return "sample-negative-at-high-snr"; }
+    @Override public String description() { return "(20 - logSNR) / 40 on the eps-MSE, unclamped"; }
+    @Override public Class<Config> configType() { return Config.class; }
+    @Override public Weighter create(Config c) {
+      return new Weighter() {
+        @Override public LossSpace space() { return LossSpace.EPS; }
+        @Override public double weight(NoiseSchedule schedule, int t) { return (20 - schedule.logSnr(t)) / 40; }
+      };
     }
   }
 

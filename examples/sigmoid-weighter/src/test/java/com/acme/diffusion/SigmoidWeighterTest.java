@@ -8,6 +8,7 @@ import dev.jdiffusion.spi.InvalidParameterException;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
 import dev.jdiffusion.spi.weighter.Weighter;
 import dev.jdiffusion.testkit.ReferenceSchedules;
+import dev.jdiffusion.testkit.ReferenceWeight;
 import dev.jdiffusion.testkit.WeighterContractTest;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,24 @@ class SigmoidWeighterTest extends WeighterContractTest<SigmoidWeighter.Config> {
   @Override
   protected boolean boundedAtZeroSnr() {
     return false;
+  }
+
+  /**
+   * Kingma and Gao's sigmoid weighting, {@code sigmoid(b - lambda)} relative to the ELBO, times the discrete
+   * ELBO term {@code (SNR(t-1) - SNR(t)) / (2 SNR(t))} ({@code 1 / (2 alpha_0)} at t = 0), on the cosine
+   * schedule (Nichol and Dhariwal's formula, betas clipped at 0.999), evaluated with 40 digits in mpmath.
+   */
+  @Override
+  protected List<ReferenceWeight<SigmoidWeighter.Config>> referenceWeights() {
+    var b2 = new SigmoidWeighter.Config(2);
+    return List.of(
+        ReferenceWeight.atTimestep(b2, "cosine", 0, 1.5249180143103734355e-4, "t = 0, logSNR = 10.095"),
+        ReferenceWeight.atTimestep(b2, "cosine", 1, 3.6080910164320945154e-4, "t = 1, logSNR = 9.345"),
+        ReferenceWeight.atTimestep(b2, "cosine", 500, 2.7644228203110432331e-3, "t = 500, logSNR = -0.031"),
+        ReferenceWeight.atTimestep(new SigmoidWeighter.Config(-3), "cosine", 300, 5.116217743569758892e-5,
+            "b = -3, t = 300, logSNR = 1.299"),
+        ReferenceWeight.atTimestep(new SigmoidWeighter.Config(40), "cosine", 999, 499.50121317201657576,
+            "b = 40, t = 999, logSNR = -19.836: the ELBO term"));
   }
 
   private static double weight(double bias, NoiseSchedule s, int t) {
