@@ -34,7 +34,8 @@ final class Resampler {
     double weight(double x) {
       double a = Math.abs(x);
       return switch (this) {
-        case NEAREST, BOX -> (x >= -0.5 && x < 0.5) ? 1.0 : 0.0;
+        // Pillow's box_filter: a sample exactly half a pixel right of the centre counts, one left does not
+        case NEAREST, BOX -> (x > -0.5 && x <= 0.5) ? 1.0 : 0.0;
         case BILINEAR -> a < 1 ? 1 - a : 0;
         case BICUBIC -> {
           double c = -0.5;

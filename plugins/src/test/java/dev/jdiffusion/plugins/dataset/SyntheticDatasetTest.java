@@ -97,4 +97,97 @@ class SyntheticDatasetTest {
         .hasMessageContaining("train or test");
     assertThatThrownBy(() -> open("{name: synthetic, count: 0}")).hasMessageContaining("count");
   }
+
+  /**
+   * Each image is one filled shape on a flat background, recognisable from its pixels alone: with the
+   * background level b (a corner, which no shape reaches) and the shape's level f (the brightest pixel), a
+   * pixel's coverage is {@code (v - b) / (f - b)}; the covered area A and the polar second moment I about the
+   * centroid give the scale-free {@code I / A^2}, which is {@code 1 / (2 pi)} for a disk, {@code 1/6} for a
+   * square and {@code sqrt(3) / 9} for an equilateral triangle (to 2%: the pixels blur the edges). The label must name that shape, and every
+   * channel must hold the same coverage (one shape, one colour per channel).
+   */
+  @Test
+  void eachImageIsTheShapeItsLabelNames() {
+    double[] expected = {1 / (2 * Math.PI), 1.0 / 6, Math.sqrt(3) / 9};
+    int size = 64;
+    int[] checked = new int[3];
+    double[] worst = new double[3];
+    for (int channels : new int[] {1, 3}) {
+      ImageShape shape = new ImageShape(channels, size, size);
+      for (int i = 0; i < 60; i++) {
+        byte[] out = new byte[shape.size()];
+        int label = SyntheticDataset.draw(new dev.jdiffusion.core.data.SplitMix64(1000 + i), shape, out, 0);
+        assertThat(label).isBetween(0, 2);
+        double[] coverage = null;
+        double firstRange = 0;
+        for (int c = 0; c < channels; c++) {
+          double b = out[c * size * size] & 0xff;
+          double f = 0;
+          for (int k = 0; k < size * size; k++) {
+            f = Math.max(f, out[c * size * size + k] & 0xff);
+          }
+          assertThat(f - b).as("image %d channel %d: shape brighter than the background", i, c)
+              .isGreaterThan(20);
+          double[] cov = new double[size * size];
+          double lowest = 0;
+          for (int k = 0; k < cov.length; k++) {
+            cov[k] = ((out[c * size * size + k] & 0xff) - b) / (f - b);
+            lowest = Math.min(lowest, cov[k]);
+          }
+          assertThat(lowest).as("image %d channel %d: no pixel darker than the background", i, c).isZero();
+          if (coverage == null) {
+            coverage = cov;
+            firstRange = f - b;
+          } else {
+            // levels are rounded to bytes: each coverage is off by at most 2 / (f - b)
+            double bound = 2 / (f - b) + 2 / firstRange;
+            double largest = 0;
+            for (int k = 0; k < cov.length; k++) {
+              largest = Math.max(largest, Math.abs(cov[k] - coverage[k]));
+            }
+            assertThat(largest).as("image %d channel %d: coverage against channel 0", i, c).isLessThanOrEqualTo(bound);
+          }
+        }
+        boolean touchesBorder = false;
+        double area = 0;
+        double mx = 0;
+        double my = 0;
+        for (int y = 0; y < size; y++) {
+          for (int x = 0; x < size; x++) {
+            double w = coverage[y * size + x];
+            touchesBorder |= w > 0 && (x == 0 || y == 0 || x == size - 1 || y == size - 1);
+            area += w;
+            mx += w * (x + 0.5);
+            my += w * (y + 0.5);
+          }
+        }
+        mx /= area;
+        my /= area;
+        double moment = 0;
+        for (int y = 0; y < size; y++) {
+          for (int x = 0; x < size; x++) {
+            double dx = x + 0.5 - mx;
+            double dy = y + 0.5 - my;
+            moment += coverage[y * size + x] * (dx * dx + dy * dy + 1.0 / 6); // + the pixel's own moment
+          }
+        }
+        // centred in the middle 40% of the image, and at least a few pixels across
+        assertThat(mx / size).as("image %d centroid x", i).isBetween(0.3 - 0.05, 0.7 + 0.05);
+        assertThat(my / size).as("image %d centroid y", i).isBetween(0.3 - 0.05, 0.7 + 0.05);
+        assertThat(area).as("image %d area", i).isGreaterThan(0.8 * 1.3 * Math.pow(0.15 * size, 2));
+        if (touchesBorder) {
+          continue;
+        }
+        worst[label] = Math.max(worst[label], Math.abs(moment / (area * area) / expected[label] - 1));
+        checked[label]++;
+      }
+    }
+    for (int label = 0; label < 3; label++) {
+      assertThat(checked[label]).as("images of label %d checked", label).isGreaterThan(10);
+      // pixel discretisation moves I / A^2 by up to about 1.2% (the triangle's corners, at 64x64); the three
+      // shapes are 4.7% (disk and square) and more apart
+      assertThat(worst[label]).as("label %d: largest relative deviation of I / A^2 %s", label,
+          java.util.Arrays.toString(worst)).isLessThan(0.02);
+    }
+  }
 }
