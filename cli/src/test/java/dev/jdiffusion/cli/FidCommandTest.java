@@ -1,17 +1,18 @@
 package dev.jdiffusion.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import dev.jdiffusion.exporter.onnx.OnnxGraphBuilder;
 import dev.jdiffusion.sampling.fid.FeatureMatrix;
-import dev.jdiffusion.sampling.fid.FrechetDistance;
 import dev.jdiffusion.sampling.io.Npy;
 import dev.jdiffusion.sampling.io.NpyArray;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,21 +27,68 @@ class FidCommandTest {
     return new FeatureMatrix(n, d, x);
   }
 
+  /**
+   * Rows {@code x_r = mean + scale * h_r}, with {@code h_r} row r of columns 1 .. D of the Sylvester-Hadamard
+   * matrix of order N (entry (r, j) = (-1)^popcount(r & j)): those columns are orthogonal and sum to 0, so
+   * the sample mean is {@code mean} and the sample covariance (divisor N - 1) is exactly
+   * {@code diag(scale^2 N / (N - 1))}.
+   */
+  static FeatureMatrix hadamard(int n, double[] mean, double[] scale) {
+    int d = mean.length;
+    double[] x = new double[n * d];
+    for (int r = 0; r < n; r++) {
+      for (int i = 0; i < d; i++) {
+        x[r * d + i] = mean[i] + scale[i] * (Integer.bitCount(r & (i + 1)) % 2 == 0 ? 1 : -1);
+      }
+    }
+    return new FeatureMatrix(n, d, x);
+  }
+
+  /** FID of two Gaussians with diagonal covariances: |mu_a - mu_b|^2 + sum (sqrt(va) - sqrt(vb))^2. */
+  static double diagonalFid(double[] muA, double[] varA, double[] muB, double[] varB) {
+    double fid = 0;
+    for (int i = 0; i < muA.length; i++) {
+      double dm = muA[i] - muB[i];
+      double ds = Math.sqrt(varA[i]) - Math.sqrt(varB[i]);
+      fid += dm * dm + ds * ds;
+    }
+    return fid;
+  }
+
+  static double printedFid(String out) {
+    Matcher m = Pattern.compile("FID = ([0-9.]+)").matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
   @Test
   void featuresAndStatisticsFromFiles(@TempDir Path dir) throws Exception {
-    FeatureMatrix fa = gaussian(1, 200, 6, 0);
-    FeatureMatrix fb = gaussian(2, 150, 6, 0.5);
-    fa.save(dir.resolve("a.npy"), Npy.FLOAT32);
+    double[] muA = {0.5, -1.25, 2, 0, 0.75, 1};
+    double[] scaleA = {1, 0.5, 2, 1.5, 0.25, 3};
+    double[] muB = {0, -1, 2.5, 0.5, 0.75, -1};
+    double[] scaleB = {2, 0.5, 1, 0.75, 0.5, 3};
+    int na = 256;
+    int nb = 128;
+    FeatureMatrix fa = hadamard(na, muA, scaleA);
+    FeatureMatrix fb = hadamard(nb, muB, scaleB);
+    fa.save(dir.resolve("a.npy"), Npy.FLOAT32); // these values are exact in float32
     fb.save(dir.resolve("b.npy"), Npy.FLOAT64);
-    double expected = FrechetDistance.compute(FeatureMatrix.load(dir.resolve("a.npy")).statistics(),
-        fb.statistics()).fid();
+    double[] varA = new double[6];
+    double[] varB = new double[6];
+    for (int i = 0; i < 6; i++) {
+      varA[i] = scaleA[i] * scaleA[i] * na / (na - 1);
+      varB[i] = scaleB[i] * scaleB[i] * nb / (nb - 1);
+    }
+    double expected = diagonalFid(muA, varA, muB, varB);
 
     var r = WeightsCommandTest.run("fid", dir.resolve("a.npy").toString(), dir.resolve("b.npy").toString(), "--kid",
         "--kid-subsets", "5", "--kid-subset-size", "100", "--save-stats-a", dir.resolve("a.npz").toString());
     assertThat(r.exit()).as(r.err()).isZero();
+    // printed to 6 decimals; the closed form is exact, the eigen route good to ~1e-12 relative
+    assertThat(printedFid(r.out())).isCloseTo(expected, within(5.1e-7));
     assertThat(r.out())
-        .contains(String.format(Locale.ROOT, "FID = %.6f%n", expected))
-        .contains("A: " + dir.resolve("a.npy") + " (feature vectors, N = 200, D = 6)")
+        .containsPattern("FID = [0-9]+\\.[0-9]{6}\\R")
+        .contains("A: " + dir.resolve("a.npy") + " (feature vectors, N = 256, D = 6)")
         .contains("features: features as given in a.npy (extractor unknown to jdiffusion)")
         .containsPattern("KID = [0-9.e-]+ \\+- [0-9.e-]+ \\(mean \\+- std over 5 subsets of 100, seed 2020")
         .contains("comparable only between runs with the same extractor");
@@ -48,8 +96,8 @@ class FidCommandTest {
 
     var fromStats = WeightsCommandTest.run("fid", dir.resolve("a.npz").toString(), dir.resolve("b.npy").toString());
     assertThat(fromStats.exit()).as(fromStats.err()).isZero();
-    assertThat(fromStats.out()).contains(String.format(Locale.ROOT, "FID = %.6f%n", expected))
-        .contains("A: " + dir.resolve("a.npz") + " (statistics, N = 200, D = 6)");
+    assertThat(printedFid(fromStats.out())).isCloseTo(expected, within(5.1e-7));
+    assertThat(fromStats.out()).contains("A: " + dir.resolve("a.npz") + " (statistics, N = 256, D = 6)");
 
     var kidOfStats = WeightsCommandTest.run("fid", dir.resolve("a.npz").toString(), dir.resolve("b.npy").toString(),
         "--kid");

@@ -2,7 +2,9 @@ package dev.jdiffusion.sampling.fid;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.jdiffusion.sampling.io.Npy;
 import dev.jdiffusion.sampling.io.NpyArray;
 import java.nio.file.Files;
@@ -33,8 +35,9 @@ class FidInputsTest {
         .hasMessageContaining("images (.npy) need a feature extractor");
   }
 
+  /** Streamed from the file in blocks, the statistics are numpy's mean and cov of the rows (reference.py). */
   @Test
-  void streamsFeatureFilesIntoTheSameStatisticsAsInMemory(@TempDir Path dir) throws Exception {
+  void streamsFeatureFilesIntoNumpysStatistics(@TempDir Path dir) throws Exception {
     FeatureMatrix m = FrechetDistanceTest.correlated(8, 700, 5, 1);
     m.save(dir.resolve("m.npy"), Npy.FLOAT64);
     long[] last = {0, 0};
@@ -44,8 +47,10 @@ class FidInputsTest {
     });
     assertThat(last).containsExactly(700, 700);
     assertThat(l.features()).contains(m);
-    assertThat(l.statistics().sigma()).containsExactly(m.statistics().sigma(),
-        org.assertj.core.api.Assertions.within(1e-12));
+    JsonNode numpy = Reference.run("stats", dir.resolve("m.npy").toString());
+    assertThat(l.statistics().count()).hasValue(700);
+    assertThat(l.statistics().mu()).containsExactly(Reference.doubles(numpy.get("mu")), within(1e-12));
+    assertThat(l.statistics().sigma()).containsExactly(Reference.doubles(numpy.get("sigma")), within(1e-12));
     assertThat(l.origin()).isEqualTo("features as given in m.npy (extractor unknown to jdiffusion)");
   }
 }

@@ -4,17 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jdiffusion.sampling.io.Npy;
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MomentAccumulatorTest {
 
+  /**
+   * Batches of any size (merged by Chan et al.'s update) give numpy's {@code mean} and {@code cov(rowvar=False)}
+   * of all the rows, computed by reference.py (Debian's python3-numpy, which CI installs).
+   */
   @Test
-  void batchesOfAnySizeGiveTheOneShotStatistics() {
+  void batchesOfAnySizeGiveNumpysStatistics(@TempDir Path dir) throws Exception {
     FeatureMatrix x = FrechetDistanceTest.correlated(5, 1000, 9, 2);
-    FeatureStatistics whole = x.statistics();
+    x.save(dir.resolve("x.npy"), Npy.FLOAT64);
+    JsonNode numpy = Reference.run("stats", dir.resolve("x.npy").toString());
     MomentAccumulator acc = new MomentAccumulator(9);
     int[] sizes = {1, 7, 300, 2, 690};
     int start = 0;
@@ -24,9 +33,11 @@ class MomentAccumulatorTest {
     }
     FeatureStatistics streamed = acc.statistics();
     assertThat(streamed.count()).hasValue(1000);
-    // Different merge orders: equal to 1e-12 absolute (values are O(1)).
-    assertThat(streamed.mu()).containsExactly(whole.mu(), within(1e-12));
-    assertThat(streamed.sigma()).containsExactly(whole.sigma(), within(1e-12));
+    // Different summation orders: equal to 1e-12 absolute (values are O(1)).
+    assertThat(streamed.mu()).containsExactly(Reference.doubles(numpy.get("mu")), within(1e-12));
+    assertThat(streamed.sigma()).containsExactly(Reference.doubles(numpy.get("sigma")), within(1e-12));
+    // and the whole matrix at once, through FeatureMatrix
+    assertThat(x.statistics().sigma()).containsExactly(Reference.doubles(numpy.get("sigma")), within(1e-12));
   }
 
   @Test

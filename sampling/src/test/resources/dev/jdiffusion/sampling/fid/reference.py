@@ -7,6 +7,7 @@ unbiased MMD^2; mean and np.std).
 
 usage: reference.py fid A.npy B.npy STATS_A.npz      -> JSON {fid, mu_a, sigma_a...}; writes A's stats with np.savez
        reference.py fidstats A.npz B.npz             -> JSON {fid} from two saved statistics files
+       reference.py stats A.npy                      -> JSON {n, mu, sigma}: np.mean and np.cov of the rows
        reference.py kid A.npy B.npy SUBSETS SIZE SEED -> JSON {mean, std, values}
        reference.py perm SEED N...                    -> JSON [RandomState(SEED).permutation(N) for N...]
 """
@@ -57,6 +58,10 @@ def main(argv):
     elif cmd == "fidstats":
         f1, f2 = np.load(argv[2]), np.load(argv[3])
         print(json.dumps({"fid": frechet(f1["mu"][:], f1["sigma"][:], f2["mu"][:], f2["sigma"][:])}))
+    elif cmd == "stats":
+        a = np.load(argv[2])
+        mu, sigma = stats(a)
+        print(json.dumps({"n": int(a.shape[0]), "mu": mu.tolist(), "sigma": sigma.ravel().tolist()}))
     elif cmd == "kid":
         a, b = np.load(argv[2]).astype(np.float64), np.load(argv[3]).astype(np.float64)
         subsets, size, seed = int(argv[4]), int(argv[5]), int(argv[6])
