@@ -51,7 +51,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>This test found that libtorch 2.7.1's oneDNN computed a wrong input gradient for the 1- or 3-filter
  * output convolution at batch sizes of 2 and more, so that every gradient below it was wrong (forward and
- * loss were right); {@code Layers.paddedConvolution} avoids those kernels.
+ * loss were right); every convolution now runs through {@link dev.jdiffusion.trainer.unet.FusedOps#conv2d},
+ * which avoids those kernels.
  */
 class UNetReferenceTest {
 
