@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jdiffusion.spi.LossSpace;
+import dev.jdiffusion.spi.parameterization.ParameterizationConfig;
 import dev.jdiffusion.spi.dataset.DatasetConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -257,5 +259,34 @@ class ConfigReaderTest {
         .hasMessage("'p2:k': expected name:key=value,key=value but found 'k'");
     assertThatThrownBy(() -> ConfigReader.parseOption("p2:=1"))
         .hasMessage("'p2:=1': expected name:key=value,key=value but found '=1'");
+  }
+
+  /** A configuration with a list of schedules, like a comparison's. */
+  public record Schedules(ParameterizationConfig parameterization, List<ScheduleSpec> schedules) {}
+
+  @Test
+  void zeroTerminalSnrIsRefusedWithEpsPredictionAndAcceptedWithX0() {
+    assertThat(error(VALID.replace("timesteps: 50", "timesteps: 50, zeroTerminalSnr: true")))
+        .startsWith("run.yaml: parameterization: 'test-eps' cannot be used with schedule.zeroTerminalSnr: true"
+            + " (at SNR = 0 its ")
+        .contains("x0FromXt = Infinity")
+        .endsWith("zero terminal SNR needs v-prediction: parameterization: {name: v}");
+    RunConfig x0 = yaml(VALID.replace("timesteps: 50", "timesteps: 50, zeroTerminalSnr: true")
+        .replace("test-eps", "test-x0"));
+    assertThat(x0.schedule().zeroTerminalSnr()).isTrue();
+
+    String many = """
+        parameterization: {name: test-eps}
+        schedules:
+          - {name: test-linear}
+          - {name: test-linear, zeroTerminalSnr: true}
+        """;
+    assertThatThrownBy(() -> READER.readYaml("cmp.yaml", many, Schedules.class))
+        .hasMessageStartingWith("cmp.yaml: parameterization: 'test-eps' cannot be used with"
+            + " schedules[1].zeroTerminalSnr: true");
+    assertThat(READER.readYaml("cmp.yaml", many.replace("test-eps", "test-x0"), Schedules.class).schedules())
+        .extracting(ScheduleSpec::zeroTerminalSnr).containsExactly(false, true);
+    assertThat(READER.readYaml("cmp.yaml", many.replace(", zeroTerminalSnr: true", ""), Schedules.class)
+        .schedules()).hasSize(2);
   }
 }

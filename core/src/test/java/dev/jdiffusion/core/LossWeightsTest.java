@@ -112,4 +112,54 @@ class LossWeightsTest {
     assertThatThrownBy(() -> LossWeights.compute("big", S, big, Optional.empty(), false, X0))
         .hasMessageStartingWith("weighter big gives an infinite value as loss-space weight at t = 0 (logSNR = ");
   }
+
+  /** alphabar = 0.8, 0.5, 0: the last step has SNR = 0 (zero terminal SNR). */
+  static final NoiseSchedule ZERO_TERMINAL = NoiseSchedule.fromAlphabar(new double[] {0.8, 0.5, 0});
+
+  @Test
+  void atZeroSnrTheWeightIsTakenInTheTrainedOutputsOwnSpace() {
+    // x0-prediction at SNR = 0: x0 = out (k_x0 = 1), eps = x_t (k_eps = 0), v = -x0 (k_v = -1)
+    Weighter one = SnrWeighter.of(LossSpace.X0, l -> 1.5);
+    LossWeights x0 = LossWeights.compute("one", ZERO_TERMINAL, one, Optional.empty(), false, X0);
+    assertThat(x0.loss(2)).isCloseTo(1.5, within(1e-15));
+    assertThat(x0.eps(2)).isEqualTo(Double.POSITIVE_INFINITY);
+    // the steps with SNR > 0 are converted as usual: 1.5 on the x0-MSE is 1.5 / SNR on the eps-MSE
+    assertThat(x0.eps(1)).isCloseTo(1.5, within(1e-14));
+    assertThat(x0.loss(1)).isCloseTo(1.5, within(1e-14));
+    // the same numbers declared on the v-MSE: k_v^2 = 1
+    LossWeights v = LossWeights.compute("one", ZERO_TERMINAL, one, Optional.of(LossSpace.V), false, X0);
+    assertThat(v.loss(2)).isCloseTo(1.5, within(1e-15));
+    assertThat(v.eps(2)).isEqualTo(Double.POSITIVE_INFINITY);
+    // SNR = 1 at t = 1: w_eps = w_v (1 + SNR) / SNR = 3, and on the x0-MSE 3 * SNR = 3
+    assertThat(v.eps(1)).isCloseTo(3, within(1e-14));
+    assertThat(v.loss(1)).isCloseTo(3, within(1e-14));
+    // a weight of 0 there leaves the eps-space table finite, so it can be normalized
+    Weighter minSnr = SnrWeighter.of(LossSpace.X0, l -> Math.min(Math.exp(l), 2));
+    LossWeights clamped = LossWeights.compute("min-snr", ZERO_TERMINAL, minSnr, Optional.empty(), true, X0);
+    assertThat(clamped.loss(2)).isZero();
+    assertThat(clamped.eps(2)).isZero();
+    // mean eps weight before scaling: (2/4 + 1/1 + 0) / 3 = 1/2
+    assertThat(clamped.normalizationScale()).isCloseTo(2, within(1e-14));
+    assertThat(clamped.eps(1)).isCloseTo(2, within(1e-14));
+    // an eps-space weight keeps its meaning: the x0-prediction's eps-MSE has k_eps = 0 there
+    Weighter uniformEps = SnrWeighter.of(LossSpace.EPS, l -> 1);
+    LossWeights eps = LossWeights.compute("uniform", ZERO_TERMINAL, uniformEps, Optional.empty(), false, X0);
+    assertThat(eps.eps(2)).isEqualTo(1);
+    assertThat(eps.loss(2)).isZero();
+  }
+
+  @Test
+  void atZeroSnrAPositiveOwnSpaceWeightCannotBeNormalizedAndAnInfiniteOneIsRefused() {
+    Weighter one = SnrWeighter.of(LossSpace.X0, l -> 1);
+    assertThatThrownBy(() -> LossWeights.compute("one", ZERO_TERMINAL, one, Optional.empty(), true, X0))
+        .isInstanceOf(WeightException.class)
+        .hasMessage("weighter one cannot be normalized to mean 1 in eps space: its eps-space weight is infinite"
+            + " at t = 2 (SNR = 0), where it is defined only in the trained parameterization's space; drop"
+            + " normalize");
+    Weighter inverse = SnrWeighter.of(LossSpace.X0, l -> Math.exp(-l));
+    assertThatThrownBy(() -> LossWeights.compute("inverse", ZERO_TERMINAL, inverse, Optional.empty(), false, X0))
+        .isInstanceOf(WeightException.class)
+        .hasMessageStartingWith("weighter inverse has no finite weight at t = 2 (logSNR = -Infinity, SNR = 0): its"
+            + " eps-space weight is Infinity, its x0-space weight Infinity, on the trained output's MSE Infinity;");
+  }
 }
