@@ -125,7 +125,7 @@ class ConfigReaderTest {
         .extracting(e -> ((ConfigException) e).path()).isEqualTo("");
     assertThatThrownBy(() -> READER.read(dir, RunConfig.class))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith(dir + ": cannot read: ");
+        .hasMessage(dir + ": a directory, not a configuration file");
   }
 
   @Test

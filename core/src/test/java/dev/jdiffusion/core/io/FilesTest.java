@@ -38,7 +38,7 @@ class FilesTest {
     assertThatThrownBy(() -> AtomicFiles.write(file, out -> {
       out.write(1);
       throw new IOException("disk full");
-    })).hasMessage("disk full");
+    })).hasMessage(file + ": disk full");
     assertThat(file).hasContent("old");
     try (var files = Files.list(dir)) {
       assertThat(files).containsExactly(file);
