@@ -130,6 +130,49 @@ public final class MomentAccumulator {
   }
 
   /**
+   * Adds the vectors that {@code part} summarises, as if they had been added one by one: the pairwise update
+   * above with {@code M2_b = sigma_b (n_b - 1)}. This is how statistics computed apart (by other threads,
+   * processes or machines, each over its own vectors) are pooled exactly; the result does not depend on the
+   * order of the merges beyond rounding.
+   *
+   * @param part statistics with a known count and this dimension
+   * @throws IllegalArgumentException when the count is unknown, the dimensions differ, or a value is not finite
+   */
+  public void merge(FeatureStatistics part) {
+    if (part.count().isEmpty()) {
+      throw new IllegalArgumentException("statistics without a sample count cannot be merged: N is needed to"
+          + " weight them");
+    }
+    if (part.dimension() != dimension) {
+      throw new IllegalArgumentException("cannot merge statistics of dimension " + part.dimension()
+          + " into D = " + dimension);
+    }
+    long m = part.count().getAsLong();
+    double[] partMean = part.mu();
+    double[] partSigma = part.sigma();
+    for (double[] values : new double[][] {partMean, partSigma}) {
+      for (double v : values) {
+        if (!Double.isFinite(v)) {
+          throw new IllegalArgumentException("non-finite value " + v + " in the statistics to merge");
+        }
+      }
+    }
+    long n = count + m;
+    double factor = (double) count * m / n;
+    double[] s = m2.data;
+    for (int a = 0; a < dimension; a++) {
+      double da = (partMean[a] - mean[a]) * factor;
+      for (int b = 0, off = a * dimension; b < dimension; b++) {
+        s[off + b] += partSigma[off + b] * (m - 1) + (count > 0 ? da * (partMean[b] - mean[b]) : 0);
+      }
+    }
+    for (int j = 0; j < dimension; j++) {
+      mean[j] = count == 0 ? partMean[j] : mean[j] + (partMean[j] - mean[j]) * m / n;
+    }
+    count = n;
+  }
+
+  /**
    * The statistics so far: mean and {@code M2 / (N - 1)}, symmetrised exactly.
    *
    * @throws IllegalStateException with fewer than 2 vectors (no covariance)

@@ -89,6 +89,84 @@ class MomentAccumulatorTest {
     assertThat(s.sigma()[0]).isCloseTo(2.453125, within(1e-14));
   }
 
+  /** Mean and covariance (ddof 1) by their definitions, two passes in double: an independent reference. */
+  static double[][] definition(double[] x, int n, int d) {
+    double[] mu = new double[d];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < d; j++) {
+        mu[j] += x[i * d + j];
+      }
+    }
+    for (int j = 0; j < d; j++) {
+      mu[j] /= n;
+    }
+    double[] sigma = new double[d * d];
+    for (int i = 0; i < n; i++) {
+      for (int a = 0; a < d; a++) {
+        for (int b = 0; b < d; b++) {
+          sigma[a * d + b] += (x[i * d + a] - mu[a]) * (x[i * d + b] - mu[b]);
+        }
+      }
+    }
+    for (int k = 0; k < d * d; k++) {
+      sigma[k] /= n - 1;
+    }
+    return new double[][] {mu, sigma};
+  }
+
+  @Test
+  void mergingStatisticsOfDisjointPartsGivesTheStatisticsOfTheWhole() {
+    // Parts of unequal size with different means (the second half is shifted), summarised apart, then
+    // pooled in a shuffled order: the definition over all 1000 vectors to 1e-12 (values are O(1..10)).
+    int d = 7;
+    FeatureMatrix x = FrechetDistanceTest.correlated(11, 1000, d, 0);
+    double[] data = x.data();
+    for (int i = 500 * d; i < data.length; i++) {
+      data[i] += 4;
+    }
+    int[] bounds = {0, 2, 130, 131, 500, 777, 1000};
+    java.util.List<FeatureStatistics> parts = new java.util.ArrayList<>();
+    for (int k = 0; k + 1 < bounds.length; k++) {
+      int rows = bounds[k + 1] - bounds[k];
+      if (rows >= 2) {
+        MomentAccumulator part = new MomentAccumulator(d);
+        part.add(java.util.Arrays.copyOfRange(data, bounds[k] * d, bounds[k + 1] * d), rows);
+        parts.add(part.statistics());
+      }
+    }
+    MomentAccumulator pooled = new MomentAccumulator(d);
+    pooled.add(java.util.Arrays.copyOfRange(data, 130 * d, 131 * d), 1); // a part of one vector, added as rows
+    java.util.Collections.shuffle(parts, new Random(2));
+    parts.forEach(pooled::merge);
+    FeatureStatistics merged = pooled.statistics();
+    double[][] exact = definition(data, 1000, d);
+    assertThat(merged.count()).hasValue(1000);
+    assertThat(merged.mu()).containsExactly(exact[0], within(1e-12));
+    assertThat(merged.sigma()).containsExactly(exact[1], within(1e-12));
+  }
+
+  @Test
+  void mergingIntoAnEmptyAccumulatorReturnsThePart() {
+    FeatureStatistics part = FrechetDistanceTest.correlated(4, 50, 3, 2).statistics();
+    MomentAccumulator acc = new MomentAccumulator(3);
+    acc.merge(part);
+    assertThat(acc.count()).isEqualTo(50);
+    assertThat(acc.statistics().mu()).containsExactly(part.mu());
+    assertThat(acc.statistics().sigma()).containsExactly(part.sigma(), within(1e-15));
+  }
+
+  @Test
+  void mergeRefusesUnknownCountsOtherDimensionsAndNonFiniteValues() {
+    MomentAccumulator acc = new MomentAccumulator(2);
+    FeatureStatistics noCount = new FeatureStatistics(java.util.OptionalLong.empty(), new double[2], new double[4]);
+    assertThatThrownBy(() -> acc.merge(noCount)).hasMessageContaining("without a sample count");
+    assertThatThrownBy(() -> acc.merge(FeatureStatistics.of(5, new double[3], new double[9])))
+        .hasMessage("cannot merge statistics of dimension 3 into D = 2");
+    assertThatThrownBy(() -> acc.merge(FeatureStatistics.of(5, new double[] {0, Double.NaN}, new double[4])))
+        .hasMessage("non-finite value NaN in the statistics to merge");
+    assertThat(acc.count()).isZero();
+  }
+
   @Test
   void refusesTooFewVectorsAndNonFiniteValues() {
     MomentAccumulator acc = new MomentAccumulator(3);
