@@ -9,8 +9,13 @@ package dev.jdiffusion.sampling.sampler;
  * @param eta DDIM's stochasticity in [0, 1], or null; only DDIM takes it
  * @param variance DDPM's step variance, or null; only DDPM takes it
  * @param clipX0 clip the x0 estimate to the pixel range at every step
+ *
+ * <p>Serializable, so that a distributed job can ship a sampler's settings to its tasks (each builds the
+ * sampler with {@link Samplers#create}).
  */
-public record SamplerOptions(int steps, Spacing spacing, Double eta, DdpmSampler.Variance variance, boolean clipX0) {
+public record SamplerOptions(int steps, Spacing spacing, Double eta, DdpmSampler.Variance variance, boolean clipX0)
+    implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
 
   /** {@code steps} steps, every other setting at its default (x0 clipped). */
   public static SamplerOptions of(int steps) {
