@@ -97,12 +97,12 @@ public final class DiffusionTrainer implements AutoCloseable {
     this.loader = BatchLoader.builder(data).setBatchSize(options.batchSize()).optSeed(options.seed()).build();
     this.batches = loader.batches(0);
     Engine engine = Engines.pytorch();
-    engine.setRandomSeed((int) (options.seed() ^ (options.seed() >>> 32)));
     this.manager = engine.newBaseManager(device);
     this.net = new UNet(network);
-    net.initialize(manager, DataType.FLOAT32,
-        new Shape(options.batchSize(), shape.channels(), shape.height(), shape.width()),
-        new Shape(options.batchSize()));
+    // Seeded draws from libtorch's one generator, which other runs in this JVM may be seeding too.
+    Engines.seeded((int) (options.seed() ^ (options.seed() >>> 32)), () -> net.initialize(manager,
+        DataType.FLOAT32, new Shape(options.batchSize(), shape.channels(), shape.height(), shape.width()),
+        new Shape(options.batchSize())));
     for (var pair : net.getParameters()) {
       Parameter p = pair.getValue();
       NDArray array = p.getArray();
@@ -198,7 +198,8 @@ public final class DiffusionTrainer implements AutoCloseable {
       float loss;
       double meanWeight;
       double lossScale = scaler.scale();
-      try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+      // DJL's own collector allows one at a time per process; runs in other threads may be training too.
+      try (GradientCollector collector = new ThreadGradientCollector()) {
         WeightedDenoisingLoss.Result r =
             Autocast.compute(computeType, () -> objective.compute(net, parameterStore, x0, t, eps, true));
         // the loss is float32 in every precision; float16 scales it so that small gradients survive

@@ -19,6 +19,7 @@ import ai.djl.pytorch.jni.JniUtils;
  */
 public final class Engines {
   private static boolean threadsSet;
+  private static final Object GENERATOR = new Object();
 
   private Engines() {}
 
@@ -32,6 +33,35 @@ public final class Engines {
       }
     }
     return engine;
+  }
+
+  /**
+   * Sets libtorch's intra-op threads for this process, whatever {@code -Dai.djl.pytorch.num_threads} said.
+   * libtorch has one such setting per process: runs trained concurrently in one JVM each use this many
+   * threads (OpenMP gives every calling thread its own team).
+   *
+   * @throws IllegalArgumentException when {@code n < 1}
+   */
+  public static synchronized void setThreads(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + n);
+    }
+    Engine.getEngine("PyTorch");
+    threadsSet = true;
+    JniUtils.setNumThreads(n);
+  }
+
+  /**
+   * Seeds libtorch's random generator and runs {@code draws} (e.g. a network's initialization) while no other
+   * thread can seed or draw through this method. The generator is one per process, so two runs initialised at
+   * once in one JVM would otherwise interleave their draws and lose their reproducibility.
+   */
+  public static void seeded(int seed, Runnable draws) {
+    Engine engine = pytorch();
+    synchronized (GENERATOR) {
+      engine.setRandomSeed(seed);
+      draws.run();
+    }
   }
 
   /** The device of a {@code training.device} value. */
