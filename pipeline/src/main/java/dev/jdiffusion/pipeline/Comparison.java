@@ -107,14 +107,17 @@ public final class Comparison {
    * @param command how the report names the invocation (e.g. the command line)
    * @param log where progress and results are written
    * @param progressBar show progress as a terminal bar instead of lines on {@code log}
+   * @param device the training device of every run, replacing the configuration's {@code training.device}
+   *     (a distributed engine sets the GPU its scheduler gave the task); empty: the configuration's
    */
   public record Options(Path out, Optional<Path> extractor, boolean quickExtractor, String command,
-      PrintWriter log, boolean progressBar) {
+      PrintWriter log, boolean progressBar, Optional<String> device) {
     public Options {
       Objects.requireNonNull(out, "out");
       Objects.requireNonNull(extractor, "extractor");
       Objects.requireNonNull(command, "command");
       Objects.requireNonNull(log, "log");
+      Objects.requireNonNull(device, "device");
     }
 
     /** Options for the output directory {@code out}: the cached extractor, nothing logged. */
@@ -130,6 +133,7 @@ public final class Comparison {
       private String command = "(Java API)";
       private PrintWriter log = new PrintWriter(Writer.nullWriter());
       private boolean progressBar;
+      private String device;
 
       private Builder(Path out) {
         this.out = out;
@@ -165,8 +169,19 @@ public final class Comparison {
         return this;
       }
 
+      /**
+       * Trains every run on this device ({@code auto}, {@code cpu}, {@code gpu:N}) whatever the
+       * configuration says; null (the default) keeps the configuration's {@code training.device}. The device
+       * is not part of the comparison's settings: runs may resume on another device.
+       */
+      public Builder device(String device) {
+        this.device = device;
+        return this;
+      }
+
       public Options build() {
-        return new Options(out, Optional.ofNullable(extractor), quickExtractor, command, log, progressBar);
+        return new Options(out, Optional.ofNullable(extractor), quickExtractor, command, log, progressBar,
+            Optional.ofNullable(device));
       }
     }
   }
@@ -527,9 +542,10 @@ public final class Comparison {
       }
       Path trainDir = runDir.resolve("train");
       Path checkpoints = trainDir.resolve("checkpoints");
+      TrainConfig.Training training = config.training().withSeedAndCheckpoints(r.seed(), every, count + 1);
       TrainConfig run = new TrainConfig(config.schedules().get(r.schedule()), config.parameterization(),
           config.weighters().get(r.weighter()), Optional.of(config.dataset()), config.model(),
-          config.training().withSeedAndCheckpoints(r.seed(), every, count + 1));
+          options.device().map(training::withDevice).orElse(training));
       Optional<Path> latest = Files.isDirectory(checkpoints) ? Checkpoint.latest(checkpoints) : Optional.empty();
       boolean trained = latest.isPresent() && latest.get().getFileName().toString()
           .equals(Checkpoint.fileName(config.training().steps()));

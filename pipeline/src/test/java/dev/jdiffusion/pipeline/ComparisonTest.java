@@ -268,6 +268,26 @@ class ComparisonTest {
   }
 
   @Test
+  void theDeviceOptionReplacesTheConfiguredTrainingDevice(@TempDir Path dir) throws Exception {
+    // A configuration written for a machine with four GPUs; this one has none.
+    String gpuConfig = CONFIG.replace("logEvery: 2}", "logEvery: 2, device: \"gpu:3\"}");
+    Path extractor = TinyExtractor.write(dir);
+    Comparison asWritten = Comparison.open(env, "gpu.yaml", gpuConfig,
+        Comparison.Options.builder(dir.resolve("as-written")).extractor(extractor).build());
+    assertThatThrownBy(() -> asWritten.runOne(asWritten.plan().get(0))).hasMessageContaining("gpu:3");
+
+    Comparison onCpu = Comparison.open(env, "gpu.yaml", gpuConfig,
+        Comparison.Options.builder(dir.resolve("on-cpu")).extractor(extractor).device("cpu").build());
+    Comparison.RunSpec spec = onCpu.plan().get(0);
+    assertThat(onCpu.runOne(spec).complete()).isTrue();
+    assertThat(new ObjectMapper().readTree(Path.of(spec.directory(), "train", "config.json").toFile())
+        .path("training").path("device").asText()).isEqualTo("cpu");
+    // The comparison's recorded settings keep the configuration's device.
+    assertThat(new ObjectMapper().readTree(dir.resolve("on-cpu").resolve("compare.json").toFile())
+        .path("training").path("device").asText()).isEqualTo("gpu:3");
+  }
+
+  @Test
   void labelsKeepTheParametersAsWrittenAndDirectoryNamesAreSafe() throws Exception {
     var node = new ObjectMapper().readTree("[{\"name\": \"p2\", \"k\": 1, \"gamma\": 0.5}, {\"name\": \"uniform\"}]");
     assertThat(Comparison.labels(node)).containsExactly("p2(k=1,gamma=0.5)", "uniform");

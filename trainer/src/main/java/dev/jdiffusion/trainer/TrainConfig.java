@@ -203,6 +203,16 @@ public record TrainConfig(
           emaDecay, emaWarmup, every, keep, newSeed, logEvery, device, precision);
     }
 
+    /**
+     * These values on another device ({@code auto}, {@code cpu} or {@code gpu:N}): what a distributed engine
+     * does when its scheduler assigned the run a GPU. The device does not change the trajectory's definition,
+     * so a run may resume on another device.
+     */
+    public Training withDevice(String newDevice) {
+      return new Training(steps, batchSize, lr, warmupSteps, beta1, beta2, adamEpsilon, weightDecay, gradClip,
+          emaDecay, emaWarmup, checkpointEvery, keepCheckpoints, seed, logEvery, newDevice);
+    }
+
     private static double halfOpen01(String name, double v) {
       if (!(v >= 0 && v < 1)) {
         throw new InvalidParameterException(name, v, "in [0, 1)");
