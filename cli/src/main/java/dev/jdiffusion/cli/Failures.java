@@ -4,6 +4,7 @@ import dev.jdiffusion.core.ConfigException;
 import dev.jdiffusion.core.PluginException;
 import dev.jdiffusion.core.WeightException;
 import dev.jdiffusion.pipeline.PipelineException;
+import dev.jdiffusion.spark.SparkSetupException;
 import dev.jdiffusion.spi.InvalidParameterException;
 import dev.jdiffusion.trainer.RunDirectoryException;
 import dev.jdiffusion.trainer.TrainingStoppedException;
@@ -23,7 +24,7 @@ import java.nio.file.NotDirectoryException;
  * <ul>
  *   <li>2: bad input or environment, which the user can fix: a configuration, a file that is missing,
  *       unreadable, corrupt or of the wrong kind, a value out of range, a run directory that holds another
- *       run or is in use, a full disk;
+ *       run or is in use, a full disk, Spark options or a cluster that cannot be used;
  *   <li>3: training stopped on a non-finite loss, gradient or weight (the checkpoints are kept);
  *   <li>1: an internal error: a failure of the PyTorch engine (DJL) or ONNX Runtime on input they accepted,
  *       or a bug.
@@ -65,7 +66,7 @@ final class Failures {
       return new Report(BAD_INPUT, e.getMessage()); // may list the available plugins on indented lines
     }
     if (e instanceof UserException || e instanceof WeightException || e instanceof RunDirectoryException
-        || e instanceof PipelineException) {
+        || e instanceof PipelineException || e instanceof SparkSetupException) {
       return new Report(BAD_INPUT, firstLine(e.getMessage()));
     }
     if (e instanceof InvalidParameterException ipe) {

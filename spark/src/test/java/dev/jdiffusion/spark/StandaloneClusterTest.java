@@ -2,14 +2,22 @@ package dev.jdiffusion.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jdiffusion.pipeline.Comparison;
+import dev.jdiffusion.pipeline.Environment;
 import dev.jdiffusion.sampling.fid.FeatureStatistics;
 import dev.jdiffusion.sampling.fid.FrechetDistance;
 import dev.jdiffusion.sampling.sampler.Sampler;
 import dev.jdiffusion.sampling.sampler.SamplerOptions;
 import dev.jdiffusion.sampling.sampler.Samplers;
+import dev.jdiffusion.trainer.Checkpoint;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +86,65 @@ class StandaloneClusterTest {
       assertThat(Math.abs(distributed - once) / once).as("FID %s on the cluster vs %s in one process%n%s",
           distributed, once, cluster.logs()).isLessThanOrEqualTo(1e-9);
     }
+  }
+
+  /**
+   * Kills the executor JVM (no shutdown hooks, as a crash would) during the first attempt of run {@code index},
+   * once a checkpoint exists and before training ends.
+   */
+  record HaltAfterFirstCheckpoint(int index, long lastStep) implements SparkComparison.LogTap {
+    @Override
+    public void line(Comparison.RunSpec spec, int attempt, String line) {
+      Path checkpoints = Path.of(spec.directory(), "train", "checkpoints");
+      try {
+        if (spec.index() == index && attempt == 0 && Files.isDirectory(checkpoints)
+            && Checkpoint.latest(checkpoints).isPresent()
+            && !Files.exists(checkpoints.resolve(Checkpoint.fileName(lastStep)))) {
+          Runtime.getRuntime().halt(1);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Test
+  void theQuickGridRunsInExecutorJvmsAndARunWhoseExecutorDiedResumes() throws Exception {
+    // The configuration of ./diffusion compare --quick (Fashion-MNIST), with a small test extractor.
+    String quick = Files.readString(Path.of("..", "cli", "src", "main", "resources", "dev", "jdiffusion", "cli",
+        "compare-quick.yaml"));
+    Environment env = Environment.load();
+    Path out = work.resolve("quick").toAbsolutePath();
+    Comparison.Options options = Comparison.Options.builder(out).extractor(TestModels.extractor(work))
+        .command("StandaloneClusterTest").build();
+    Path extractor = SparkComparison.prepare(env, "compare-quick.yaml", quick, options);
+    Comparison comparison = Comparison.open(env, "compare-quick.yaml", quick, options);
+    SparkComparison.Job job = new SparkComparison.Job(null, "compare-quick.yaml", quick, out.toString(),
+        extractor.toString(), "StandaloneClusterTest", 1);
+    StringWriter driverLog = new StringWriter();
+    List<Comparison.RunResult> results;
+    try (SparkRunner spark = submit()) {
+      results = SparkComparison.run(spark, job, comparison.plan(), new PrintWriter(driverLog, true),
+          new HaltAfterFirstCheckpoint(1, comparison.config().training().steps()));
+    }
+    assertThat(driverLog.toString()).as(cluster.logs()).contains("[2/4] cosine / uniform / seed 1:"
+        + " attempt 1 failed: ExecutorLostFailure");
+    assertThat(results).extracting(Comparison.RunResult::complete).containsOnly(true);
+    assertThat(results).flatExtracting(Comparison.RunResult::fid).hasSize(8)
+        .allSatisfy(f -> assertThat(f).isFinite().isPositive());
+    // The killed run's next attempt resumed from its checkpoint (the executors' output is in the worker's dir).
+    try (var files = Files.walk(work.resolve("worker-work"))) {
+      assertThat(files.filter(f -> f.getFileName().toString().equals("stdout")).flatMap(f -> {
+        try {
+          return Files.readAllLines(f).stream();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      })).anyMatch(l -> l.startsWith("[2/4]") && l.contains("resumed from"));
+    }
+    Comparison.Report report = comparison.report(results, Duration.ofMinutes(1));
+    assertThat(report.complete()).isEqualTo(4);
+    assertThat(Files.readAllLines(out.resolve("fid.csv"))).hasSize(9);
   }
 
   @Test
