@@ -25,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Jobs on a real Spark cluster: a standalone master and worker started as separate JVMs on this machine
  * ({@link StandaloneCluster}); each application's executor is a third JVM. The worker offers two stand-in GPUs
  * (a fake {@code nvidia-smi} behind the real discovery script): only addresses are scheduled, no GPU is used.
+ *
+ * <p>Minutes (the {@code --quick} grid trains in executor JVMs): tagged {@code cluster}, which {@code ./mvnw
+ * verify} leaves out and {@code .ci/run} runs.
  */
+@Tag("cluster")
 class StandaloneClusterTest {
   @TempDir static Path work;
   static StandaloneCluster cluster;
