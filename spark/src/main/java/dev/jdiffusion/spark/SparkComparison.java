@@ -142,10 +142,22 @@ public final class SparkComparison {
     if (attempt > 0) {
       log.printf("%s: attempt %d, resuming from what earlier attempts left%n", spec.name(), attempt + 1);
     }
-    Comparison.RunResult result = comparison.runOne(spec);
+    Comparison.RunResult result;
+    synchronized (ONE_RUN_AT_A_TIME) {
+      result = comparison.runOne(spec);
+    }
     log.flush();
     return result;
   }
+
+  /**
+   * Runs in one JVM train one at a time. Two runs training at once in one JVM (Spark's {@code local[2]}, or an
+   * executor with several cores) were seen to crash in libtorch's oneDNN convolution
+   * ({@code brgemm_convolution_fwd_t::pd_t::init_batch}, SIGABRT) and, without a crash, to give one run a
+   * different FID from the same run trained alone; until that is understood, tasks that share a JVM wait for
+   * each other here, and parallelism comes from executors (one JVM each).
+   */
+  private static final Object ONE_RUN_AT_A_TIME = new Object();
 
   /**
    * Refuses Spark settings under which a run could be trained twice at once: speculative execution starts a
