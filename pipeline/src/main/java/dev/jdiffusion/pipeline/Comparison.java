@@ -2,6 +2,7 @@ package dev.jdiffusion.pipeline;
 
 import ai.onnxruntime.OrtException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jdiffusion.core.ConfigReader;
 import dev.jdiffusion.core.LossWeights;
 import dev.jdiffusion.core.Plugins;
@@ -40,10 +41,13 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -633,6 +637,13 @@ public final class Comparison {
     }
   }
 
+  /**
+   * Fields added to the configuration since comparisons were first written, each with the value that
+   * reproduces what a comparison without the field computed. A directory started before a field existed
+   * resumes and reports as long as the field has that value now.
+   */
+  private static final Map<String, String> ADDED_SINCE = Map.of("training.precision", "fp32");
+
   /** The resolved configuration must equal the one the directory was started with (new runs may be added). */
   private static void checkSameComparison(Path dir, ConfigReader reader, CompareConfig cfg) throws IOException {
     byte[] bytes = reader.json().writerWithDefaultPrettyPrinter().writeValueAsBytes(cfg);
@@ -640,15 +651,44 @@ public final class Comparison {
     Path file = dir.resolve("compare.json");
     if (Files.isRegularFile(file)) {
       JsonNode before = reader.json().readTree(file.toFile());
+      ADDED_SINCE.forEach((path, value) -> {
+        String[] parts = path.split("\\.");
+        if (before.path(parts[0]) instanceof ObjectNode section && !section.has(parts[1])) {
+          section.put(parts[1], value);
+        }
+      });
       for (String field : new String[] {"dataset", "parameterization", "model", "training", "evaluation"}) {
-        if (!before.path(field).equals(now.path(field))) {
-          throw new PipelineException(dir + " holds a comparison whose " + field + " was " + before.path(field)
-              + ", not " + now.path(field) + "; its scores would not be comparable. Use another --out, or delete "
-              + dir + " to start again");
+        String difference = firstDifference(field, before.path(field), now.path(field));
+        if (difference != null) {
+          throw new PipelineException(dir + " holds a comparison whose " + difference
+              + "; its scores would not be comparable. Use another --out, or delete " + dir + " to start again");
         }
       }
     }
     AtomicFiles.write(file, o -> o.write(bytes));
+  }
+
+  /** {@code "training.lr was 0.001, not 0.002"} for the first field that differs, or null when none does. */
+  static String firstDifference(String path, JsonNode before, JsonNode now) {
+    if (before.equals(now)) {
+      return null;
+    }
+    if (before.isObject() && now.isObject()) {
+      Set<String> fields = new LinkedHashSet<>();
+      before.fieldNames().forEachRemaining(fields::add);
+      now.fieldNames().forEachRemaining(fields::add);
+      for (String f : fields) {
+        String d = firstDifference(path + "." + f, before.path(f), now.path(f));
+        if (d != null) {
+          return d;
+        }
+      }
+    }
+    return path + " was " + shown(before) + ", not " + shown(now);
+  }
+
+  private static String shown(JsonNode node) {
+    return node.isMissingNode() ? "absent" : node.isTextual() ? node.asText() : node.toString();
   }
 
   /** A label per list item: the name and the parameters as written, e.g. {@code min-snr(gamma=5)}. */

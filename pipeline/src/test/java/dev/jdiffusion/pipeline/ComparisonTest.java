@@ -140,7 +140,42 @@ class ComparisonTest {
     Comparison other = Comparison.open(env, "other.yaml", CONFIG.replace("lr: 1.0e-3", "lr: 2.0e-3"),
         Comparison.Options.builder(out).build());
     assertThatThrownBy(other::worker).isInstanceOf(PipelineException.class)
-        .hasMessageContaining(out + " holds a comparison whose training was");
+        .hasMessage(out + " holds a comparison whose training.lr was 0.001, not 0.002; its scores would not be"
+            + " comparable. Use another --out, or delete " + out + " to start again");
+  }
+
+  @Test
+  void aDirectoryStartedBeforeTrainingPrecisionExistedResumesInFp32AndNotInBf16(@TempDir Path dir)
+      throws Exception {
+    Path out = dir.resolve("cmp");
+    Path extractor = TinyExtractor.write(dir);
+    open(out, extractor, new StringWriter()).report(List.of(), Duration.ZERO);
+    ObjectMapper json = new ObjectMapper();
+    var recorded = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(out.resolve("compare.json").toFile());
+    assertThat(recorded.path("training").path("precision").asText()).isEqualTo("fp32");
+    // what a comparison started before training.precision existed recorded: it trained in fp32
+    ((com.fasterxml.jackson.databind.node.ObjectNode) recorded.get("training")).remove("precision");
+    json.writeValue(out.resolve("compare.json").toFile(), recorded);
+    Comparison bf16 = Comparison.open(env, "bf16.yaml", CONFIG.replace("logEvery: 2}", "logEvery: 2, precision: bf16-mixed}"),
+        Comparison.Options.builder(out).extractor(extractor).build());
+    assertThatThrownBy(bf16::worker).isInstanceOf(PipelineException.class)
+        .hasMessageContaining(out + " holds a comparison whose training.precision was fp32, not bf16-mixed;");
+    try (Comparison.Worker resumed = open(out, extractor, new StringWriter()).worker()) {
+      assertThat(resumed).isNotNull();
+    }
+    assertThat(json.readTree(out.resolve("compare.json").toFile()).path("training").path("precision").asText())
+        .isEqualTo("fp32");
+  }
+
+  @Test
+  void theFirstDifferenceIsNamedByItsPath() {
+    ObjectMapper json = new ObjectMapper();
+    var before = json.createObjectNode().put("a", 1).set("b", json.createObjectNode().put("c", "x"));
+    var now = json.createObjectNode().put("a", 1).set("b", json.createObjectNode().put("c", "y").put("d", 2));
+    assertThat(Comparison.firstDifference("cfg", before, before.deepCopy())).isNull();
+    assertThat(Comparison.firstDifference("cfg", before, now)).isEqualTo("cfg.b.c was x, not y");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) now.get("b")).put("c", "x");
+    assertThat(Comparison.firstDifference("cfg", before, now)).isEqualTo("cfg.b.d was absent, not 2");
   }
 
   @Test
@@ -264,7 +299,7 @@ class ComparisonTest {
     ((com.fasterxml.jackson.databind.node.ObjectNode) recorded.get("evaluation")).remove(List.of("spacing", "eta"));
     json.writeValue(out.resolve("compare.json").toFile(), recorded);
     assertThatThrownBy(() -> open(out, TinyExtractor.write(dir), new StringWriter()).worker())
-        .isInstanceOf(PipelineException.class).hasMessageContaining(out + " holds a comparison whose evaluation was");
+        .isInstanceOf(PipelineException.class).hasMessageContaining(out + " holds a comparison whose evaluation.spacing was absent, not trailing");
   }
 
   @Test
