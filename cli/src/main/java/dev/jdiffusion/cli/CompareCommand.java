@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -87,7 +86,9 @@ final class CompareCommand implements Callable<Integer> {
   List<String> sparkConf = new ArrayList<>();
 
   @Option(names = "--threads-per-run", paramLabel = "N",
-      description = "libtorch and ONNX Runtime threads of each run (default: the cores divided by the runs at once).")
+      description = {"libtorch and ONNX Runtime threads of each run. Default: all the cores, since runs in one JVM",
+          "train one at a time (local engine, and Spark embedded or local[N]); on a Spark cluster,",
+          "spark.executor.cores, else spark.task.cpus, else 1 (docs/spark.md)."})
   Integer threadsPerRun;
 
   @Override
@@ -162,7 +163,7 @@ final class CompareCommand implements Callable<Integer> {
   private List<Comparison.RunResult> onSpark(Environment env, String source, String text, Comparison.Options options,
       SparkOptions sparkOptions, List<Comparison.RunSpec> todo, PrintWriter log) throws IOException, OrtException {
     RunConcurrency concurrency = RunConcurrency.resolve(sparkOptions,
-        Optional.ofNullable(System.getProperty("spark.master")),
+        SparkOptions.submittedProperties(),
         threadsPerRun == null ? OptionalInt.empty() : OptionalInt.of(threadsPerRun),
         Runtime.getRuntime().availableProcessors(), todo.size(), System.getenv());
     if (todo.isEmpty()) {

@@ -35,7 +35,8 @@ class CompareOnSparkTest {
 
   /**
    * Issue 17's equality, on a grid small enough for every build: {@code --engine spark --master local[2]
-   * --threads-per-run 1} trains two runs at once in one JVM, the local engine one after the other; the
+   * --threads-per-run 1} runs two tasks in one JVM (whose runs train one at a time), the local engine trains
+   * the runs one after the other; the
    * comparison's CSVs (fid.csv above all) and every run's scores are the same text.
    */
   @Test

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +30,20 @@ public record SparkOptions(Optional<String> master, Map<String, String> conf) {
   /** No master, no properties: embedded, or whatever {@code spark-submit} configured. */
   public static SparkOptions defaults() {
     return new SparkOptions(Optional.empty(), Map.of());
+  }
+
+  /**
+   * The {@code spark.*} system properties of this JVM: what {@code spark-submit} set from its options and
+   * {@code spark-defaults.conf} (Spark's {@code SparkConf} reads them too).
+   */
+  public static Map<String, String> submittedProperties() {
+    Map<String, String> submitted = new TreeMap<>();
+    for (String name : System.getProperties().stringPropertyNames()) {
+      if (name.startsWith("spark.")) {
+        submitted.put(name, System.getProperty(name));
+      }
+    }
+    return submitted;
   }
 
   /**
