@@ -60,6 +60,9 @@ import java.util.TreeMap;
  *   OUT/extractor.txt                      the FID extractor the scores were computed with
  *   OUT/runs/SCHEDULE/WEIGHTER/seed-S/train     the training run (checkpoints at the scored steps)
  *   OUT/runs/SCHEDULE/WEIGHTER/seed-S/fid.csv   step,fid,samples,seconds: one line per scored checkpoint
+ *                                          (seconds: export, sampling and FID of that checkpoint)
+ *   OUT/runs/SCHEDULE/WEIGHTER/seed-S/training.csv   from_step,to_step,seconds: one line per training
+ *                                          session of the run (a resumed run has several)
  *   OUT/runs/SCHEDULE/WEIGHTER/seed-S/lock      held while a process works on the run
  *   OUT/reference-*.npz                    feature statistics of the test split (computed once)
  *   OUT/report.md, fid.csv, gaps.csv, thresholds.csv, fid-SCHEDULE.png, weights-SCHEDULE.png
@@ -556,9 +559,13 @@ public final class Comparison {
       if (!trained) {
         log.printf("%s: training%s%n", name, latest.isPresent() ? " (resuming)" : "");
         log.flush();
+        long from = latest.map(Checkpoint::stepOf).orElse(0L);
+        long t0 = System.nanoTime();
         try {
           TrainingRun.run(run, env.plugins(), env.reader(), data,
               new TrainingRun.Options(trainDir, latest.isPresent(), log, options.progressBar()));
+          appendTraining(runDir.resolve("training.csv"), from, config.training().steps(),
+              (System.nanoTime() - t0) / 1e9);
         } catch (TrainingStoppedException e) {
           Files.createDirectories(runDir);
           Files.writeString(runDir.resolve("failed.txt"), "training stopped: " + e.getMessage() + "\n");
@@ -746,6 +753,22 @@ public final class Comparison {
       }
     }
     return out;
+  }
+
+  /**
+   * Rewrites the run's training-time file with one more line (a training session from step {@code from} to
+   * {@code to}), atomically.
+   */
+  private static void appendTraining(Path csv, long from, long to, double seconds) throws IOException {
+    StringBuilder b = new StringBuilder();
+    if (Files.isRegularFile(csv)) {
+      b.append(Files.readString(csv, StandardCharsets.UTF_8));
+    } else {
+      b.append("from_step,to_step,seconds\n");
+    }
+    b.append(String.format(Locale.ROOT, "%d,%d,%.1f%n", from, to, seconds));
+    byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
+    AtomicFiles.write(csv, o -> o.write(bytes));
   }
 
   /** Rewrites the run's score file with one more line, atomically: a crash leaves the old file or the new. */

@@ -77,9 +77,22 @@ class ComparisonTest {
     for (Comparison.RunSpec spec : plan) {
       Comparison.RunSpec shipped = roundTrip(spec);
       assertThat(shipped).isEqualTo(spec);
+      long t0 = System.nanoTime();
       Comparison.RunResult r = roundTrip(c.runOne(shipped));
+      double wall = (System.nanoTime() - t0) / 1e9;
       assertThat(r.complete()).as(r.incomplete()).isTrue();
       assertThat(r.steps()).containsExactly(2L, 4L);
+      // The run's times: one training session from step 0 to 4, and each checkpoint's scoring; rounded to
+      // 0.1 s, together within the wall time of runOne.
+      Path runDir = Path.of(spec.directory());
+      List<String> training = Files.readAllLines(runDir.resolve("training.csv"));
+      assertThat(training).hasSize(2).first().isEqualTo("from_step,to_step,seconds");
+      assertThat(training.get(1)).startsWith("0,4,");
+      double trainSeconds = Double.parseDouble(training.get(1).split(",")[2]);
+      double scoreSeconds = Files.readAllLines(runDir.resolve("fid.csv")).stream().skip(1)
+          .mapToDouble(l -> Double.parseDouble(l.split(",")[3])).sum();
+      assertThat(trainSeconds).isPositive();
+      assertThat(trainSeconds + scoreSeconds).isLessThanOrEqualTo(wall + 0.15);
       assertThat(r.fid()).hasSize(2).allSatisfy(f -> assertThat(f).isFinite().isNotNegative());
       results.add(r);
     }
@@ -103,6 +116,7 @@ class ComparisonTest {
     assertThat(c2.runOne(c2.plan().get(0))).isEqualTo(results.get(0));
     assertThat(again.toString()).contains("[1/2] cosine(timesteps=50) / uniform / seed 0: done (scored earlier)")
         .doesNotContain("training");
+    assertThat(Files.readAllLines(Path.of(plan.get(0).directory()).resolve("training.csv"))).hasSize(2);
   }
 
   @Test

@@ -12,7 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The published comparison's configuration and the one docs/compare.md lists are valid, and compare the match. */
+/**
+ * The published comparison's configuration, the one docs/compare.md lists and benchmarks/grid-small.yaml are
+ * valid, and the published one compares the match.
+ */
 class PublishedConfigTest {
   static final ConfigReader READER =
       Bootstrap.createInjector(PublishedConfigTest.class.getClassLoader(), null).getInstance(ConfigReader.class);
@@ -37,5 +40,17 @@ class PublishedConfigTest {
     String yaml = doc.substring(from, doc.indexOf("```", from));
     CompareConfig cfg = READER.readYaml("docs/compare.md", yaml, CompareConfig.class);
     assertThat(cfg.weighters()).hasSize(4);
+  }
+
+  @Test
+  void theSmallTimingGridIsValidAndAsDocumented() throws Exception {
+    Path file = Path.of("..", "benchmarks", "grid-small.yaml").toAbsolutePath().normalize();
+    CompareConfig cfg = READER.readYaml(file.toString(), Files.readString(file), CompareConfig.class);
+    assertThat(cfg.schedules()).hasSize(1);
+    assertThat(cfg.weighters()).hasSize(2);
+    assertThat(cfg.seeds()).hasSize(2);
+    assertThat(cfg.training().steps()).isEqualTo(300);
+    assertThat(cfg.evaluation().checkpoints()).isEqualTo(2);
+    assertThat(cfg.evaluation().samples()).isEqualTo(200);
   }
 }
