@@ -5,6 +5,7 @@ import dev.jdiffusion.core.Plugins;
 import dev.jdiffusion.trainer.Precision;
 import dev.jdiffusion.trainer.bench.TrainBenchmark;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,20 +13,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** {@code ./diffusion bench train --arch unet-xs|unet-s --batch 64 --steps N [--precision bf16-mixed]}. */
+/**
+ * {@code ./diffusion bench train --arch unet-xs|unet-s|unet-rgb32|unet-rgb64 --batch 64 --steps N
+ * [--precision bf16-mixed] [--device gpu]}.
+ */
 @Command(
     name = "train",
     description = {
-      "Time training steps of a reference UNet on 1x32x32 images (linear schedule, eps, uniform weight,"
-          + " AdamW) and print one JSON line: images_per_s, step_ms_median, peak_rss_bytes, params, ...",
-      "benchmarks/pytorch_unet.py is the same network and step in PyTorch."
+      "Time training steps of a reference UNet on 1x32x32 images (unet-rgb32: 3x32x32, unet-rgb64: 3x64x64;"
+          + " linear schedule, eps, uniform weight, AdamW) and print one JSON line: images_per_s,"
+          + " step_ms_median, peak_rss_bytes, params, ...",
+      "benchmarks/pytorch_unet.py is the same network and step in PyTorch (unet-xs, unet-s)."
     },
     sortOptions = false)
 final class BenchTrainCommand implements Callable<Integer> {
   @ParentCommand BenchCommand bench;
   @Spec CommandSpec spec;
 
-  @Option(names = "--arch", paramLabel = "NAME", description = "unet-xs or unet-s (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--arch", paramLabel = "NAME",
+      description = "unet-xs, unet-s, unet-rgb32 or unet-rgb64 (default: ${DEFAULT-VALUE}).")
   String arch = "unet-xs";
 
   @Option(names = "--batch", paramLabel = "N", description = "Images per step (default: ${DEFAULT-VALUE}).")
@@ -41,14 +47,21 @@ final class BenchTrainCommand implements Callable<Integer> {
       description = "fp32 or bf16-mixed, as training.precision (default: ${DEFAULT-VALUE}).")
   String precision = "fp32";
 
+  @Option(names = "--device", paramLabel = "D",
+      description = "cpu, gpu or gpu:N, as training.device (default: ${DEFAULT-VALUE}).")
+  String device = "cpu";
+
   @Option(names = "--profile", paramLabel = "FILE",
       description = "Also run one untimed step under libtorch's profiler and write its trace (Chrome trace JSON).")
   Path profile;
 
   @Override
   public Integer call() {
-    if (!arch.equals("unet-xs") && !arch.equals("unet-s")) {
-      throw new UserException("--arch " + arch + " is not allowed: must be unet-xs or unet-s");
+    if (!List.of("unet-xs", "unet-s", "unet-rgb32", "unet-rgb64").contains(arch)) {
+      throw new UserException("--arch " + arch + " is not allowed: must be unet-xs, unet-s, unet-rgb32 or unet-rgb64");
+    }
+    if (!device.equals("cpu") && !device.matches("gpu(:[0-9]+)?")) {
+      throw new UserException("--device " + device + " is not allowed: must be cpu, gpu or gpu:N");
     }
     Writable.requireParent("--profile", profile);
     if (batch < 1 || steps < 1 || warmup < 0) {
@@ -62,7 +75,8 @@ final class BenchTrainCommand implements Callable<Integer> {
     }
     Plugins plugins = bench.main.injector().getInstance(Plugins.class);
     ConfigReader reader = bench.main.injector().getInstance(ConfigReader.class);
-    TrainBenchmark.Result r = TrainBenchmark.run(plugins, reader, arch, batch, steps, warmup, profile, p);
+    TrainBenchmark.Result r = TrainBenchmark.run(plugins, reader, arch, batch, steps, warmup, profile, p,
+        device);
     spec.commandLine().getOut().println(r.toJson());
     spec.commandLine().getOut().flush();
     return 0;

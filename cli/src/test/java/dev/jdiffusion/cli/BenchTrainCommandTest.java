@@ -42,6 +42,26 @@ class BenchTrainCommandTest {
 
     var bad = WeightsCommandTest.run("bench", "train", "--arch", "unet-m");
     assertThat(bad.exit()).isEqualTo(2);
-    assertThat(bad.err()).contains("--arch unet-m is not allowed: must be unet-xs or unet-s");
+    assertThat(bad.err()).contains("--arch unet-m is not allowed: must be unet-xs, unet-s, unet-rgb32 or unet-rgb64");
+    var badDevice = WeightsCommandTest.run("bench", "train", "--device", "cuda");
+    assertThat(badDevice.exit()).isEqualTo(2);
+    assertThat(badDevice.err()).contains("--device cuda is not allowed: must be cpu, gpu or gpu:N");
+  }
+
+  /**
+   * The RGB presets time the network of a CIFAR-10-sized (and CelebA-64-sized) run, the per-step cost of
+   * docs/benchmarks.md's paper-scale estimate, on the device asked for.
+   */
+  @Test
+  void theRgbPresetTrainsOnThreeChannelImages() throws Exception {
+    var r = WeightsCommandTest.run("bench", "train", "--arch", "unet-rgb32", "--batch", "2", "--steps", "1",
+        "--warmup", "0");
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out().trim());
+    assertThat(json.path("arch").asText()).isEqualTo("unet-rgb32");
+    assertThat(json.path("image").asText()).isEqualTo("3x32x32");
+    assertThat(json.path("device").asText()).isEqualTo("cpu");
+    assertThat(json.path("params").asLong()).isGreaterThan(6_469_889); // wider than unet-s: 4 levels
+    assertThat(json.path("last_loss").asDouble()).isPositive();
   }
 }

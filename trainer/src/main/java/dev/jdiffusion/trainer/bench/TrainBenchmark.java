@@ -1,6 +1,5 @@
 package dev.jdiffusion.trainer.bench;
 
-import ai.djl.Device;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -27,8 +26,8 @@ import java.util.Arrays;
 
 /**
  * Times the training step of a reference UNet (DESIGN.md, "Reference networks for benchmarks") the way
- * {@code benchmarks/pytorch_unet.py} times the same network in PyTorch: 1x32x32 images (256 random
- * images in [-1, 1], read through a {@link DatasetSource}), linear schedule, eps-prediction, uniform
+ * {@code benchmarks/pytorch_unet.py} times the same network in PyTorch: 1x32x32 images (3x32x32 and 3x64x64
+ * for the RGB presets; 256 random images in [-1, 1], read through a {@link DatasetSource}), linear schedule, eps-prediction, uniform
  * weight, AdamW at 2e-4, gradient clipping at 1, EMA; untimed warm-up steps, then each step timed alone.
  */
 public final class TrainBenchmark {
@@ -46,7 +45,8 @@ public final class TrainBenchmark {
    * @param peakRssBytes the process's peak resident set ({@code VmHWM}), -1 where unknown
    */
   public record Result(String arch, String precision, int batch, int steps, int threads, long params, double imagesPerSecond,
-      double stepMsMedian, double stepMsMin, double cpuMsPerStep, long peakRssBytes, double lastLoss) {
+      double stepMsMedian, double stepMsMin, double cpuMsPerStep, long peakRssBytes, double lastLoss, String image,
+      String device) {
 
     /** One JSON object on one line. */
     public String toJson() {
@@ -66,6 +66,8 @@ public final class TrainBenchmark {
       n.put("peak_rss_bytes", peakRssBytes);
       n.put("last_loss", lastLoss);
       n.put("malloc", mallocSettings());
+      n.put("image", image);
+      n.put("device", device);
       return n.toString();
     }
   }
@@ -104,7 +106,30 @@ public final class TrainBenchmark {
    */
   public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup,
       Path profile, Precision precision) {
-    UNetConfig network = UNetConfig.preset(arch, 1, 32);
+    return run(plugins, reader, arch, batch, steps, warmup, profile, precision, "cpu");
+  }
+
+  /**
+   * The images a preset is timed on: 3x32x32 for {@code unet-rgb32} (CIFAR-10's size), 3x64x64 for
+   * {@code unet-rgb64} (CelebA-64's), 1x32x32 for the others.
+   */
+  public static ImageShape imageShape(String arch) {
+    return switch (arch) {
+      case "unet-rgb32" -> new ImageShape(3, 32, 32);
+      case "unet-rgb64" -> new ImageShape(3, 64, 64);
+      default -> new ImageShape(1, 32, 32);
+    };
+  }
+
+  /**
+   * As {@link #run(Plugins, ConfigReader, String, int, int, int, Path, Precision)}, on {@code device}
+   * ({@code cpu}, {@code gpu} or {@code gpu:N}, as {@code training.device}), with the images of
+   * {@link #imageShape}.
+   */
+  public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup,
+      Path profile, Precision precision, String device) {
+    ImageShape shape = imageShape(arch);
+    UNetConfig network = UNetConfig.preset(arch, shape.channels(), shape.height());
     NoiseSchedule table = plugins.schedule(
         reader.convert("bench", ConfigReader.parseOption("linear"), ScheduleSpec.class));
     ParameterizationConfig eps =
@@ -113,14 +138,14 @@ public final class TrainBenchmark {
     LossWeights weights = plugins.lossWeights("uniform", table, uniform, eps);
     WeightedDenoisingLoss objective = WeightedDenoisingLoss.of(table, plugins.parameterization(eps), weights);
     TrainConfig.Training options = new TrainConfig.Training(warmup + steps, batch, 2e-4, 0, null, null, null,
-        0.0, 1.0, 0.9999, true, Integer.MAX_VALUE, 1, 0L, 1, "cpu", precision.id());
-    DatasetSource data = randomImages(Math.max(256, batch), new ImageShape(1, 32, 32));
+        0.0, 1.0, 0.9999, true, Integer.MAX_VALUE, 1, 0L, 1, device, precision.id());
+    DatasetSource data = randomImages(Math.max(256, batch), shape);
     double[] ms = new double[steps];
     double lastLoss;
     long params;
     long cpu0;
     long cpu1;
-    try (DiffusionTrainer trainer = new DiffusionTrainer(network, options, objective, data, Device.cpu())) {
+    try (DiffusionTrainer trainer = new DiffusionTrainer(network, options, objective, data, Engines.device(device))) {
       params = trainer.network().parameterCount();
       DiffusionTrainer.StepResult r = null;
       for (int i = 0; i < warmup; i++) {
@@ -149,7 +174,7 @@ public final class TrainBenchmark {
     double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
     return new Result(arch, precision.id(), batch, steps, Engines.threads(), params,
         batch * steps / (total / 1000), median, sorted[0], cpu0 < 0 ? -1 : (cpu1 - cpu0) / 1e6 / steps, peakRss(),
-        lastLoss);
+        lastLoss, shape.channels() + "x" + shape.height() + "x" + shape.width(), device);
   }
 
   /** Fixed pseudo-random images in [-1, 1]. */
