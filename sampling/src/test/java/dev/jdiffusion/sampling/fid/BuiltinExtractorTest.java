@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,9 +106,11 @@ class BuiltinExtractorTest {
    * The reference FID between two fixed image sets (the first 1000 test and the first 1000 training images),
    * from the shipped file, by the Java path (ONNX Runtime features, streamed moments, eigen-decomposition
    * Frechet distance) and by builtin_reference.py (its own numpy evaluation of the graph in float64, numpy's
-   * covariance, scipy's sqrtm as pytorch-fid): both equal the published value.
+   * covariance, scipy's sqrtm as pytorch-fid): both equal the published value. Tagged end-to-end: mutation
+   * testing leaves it out (its parts have their own tests; it takes most of a minute there).
    */
   @Test
+  @Tag("end-to-end")
   void referenceFidBetweenTwoFixedImageSets(@TempDir Path dir) throws Exception {
     boolean ci = "true".equals(System.getenv("CI"));
     assumeTrue(ci || Files.isDirectory(FASHION_MNIST), "dataset-fashion-mnist is not installed");
