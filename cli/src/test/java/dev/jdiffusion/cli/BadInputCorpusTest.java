@@ -8,8 +8,10 @@ import dev.jdiffusion.cli.WeightsCommandTest.Run;
 import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.sampling.fid.FeatureMatrix;
 import dev.jdiffusion.sampling.io.Npy;
+import dev.jdiffusion.trainer.DirectorySnapshot;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,10 +82,7 @@ class BadInputCorpusTest {
             }),
         bad("config empty", 2, "{d}/cfg.yaml: empty", d -> config(d, "\n")),
         bad("config binary", 2, "{d}/cfg.yaml: not a text file (not valid UTF-8)",
-            d -> {
-              Files.write(d.resolve("cfg.yaml"), new byte[] {(byte) 0xc3, 0x28, (byte) 0xff, 0, 1});
-              return train(d.resolve("cfg.yaml"));
-            }),
+            file("cfg.yaml", d -> new byte[] {(byte) 0xc3, 0x28, (byte) 0xff, 0, 1}, (f, d) -> train(f))),
         bad("config YAML syntax", 2, "{d}/cfg.yaml: weighter: not valid JSON/YAML at line 4, column 8",
             d -> config(d, OK.replace("weighter: {name: smoothed-kl, lambda: 0.2}", "weighter: {name: [smoothed-kl"))),
         bad("config duplicate key", 2, "{d}/cfg.yaml: ",
@@ -117,19 +116,9 @@ class BadInputCorpusTest {
         bad("Fashion-MNIST dir missing", 2, "{d}/nowhere: expected a directory holding train-images-idx3-ubyte[.gz]",
             d -> config(d, OK.replace("{name: synthetic, count: 8, size: 8}",
                 "{name: fashion-mnist, dir: '" + d.resolve("nowhere") + "'}"))),
-        bad("image folder empty", 2, "{d}/images: expected PNG or JPEG files",
-            d -> {
-              Files.createDirectories(d.resolve("images"));
-              return config(d, OK.replace("{name: synthetic, count: 8, size: 8}",
-                  "{name: image-folder, dir: '" + d.resolve("images") + "', size: 8, channels: 1, cache: false}"));
-            }),
+        bad("image folder empty", 2, "{d}/images: expected PNG or JPEG files", d -> imageFolder(d, Map.of())),
         bad("image folder with a broken PNG", 2, "{d}/images/b.png: expected a PNG or JPEG image",
-            d -> {
-              Files.createDirectories(d.resolve("images"));
-              Files.writeString(d.resolve("images/b.png"), "not a png");
-              return config(d, OK.replace("{name: synthetic, count: 8, size: 8}",
-                  "{name: image-folder, dir: '" + d.resolve("images") + "', size: 8, channels: 1, cache: false}"));
-            }),
+            d -> imageFolder(d, Map.of("b.png", "not a png"))),
         // run directories
         bad("train into another run", 2, "{d}/run already holds another run (its config.json differs in training.lr;",
             d -> concat(config(d, OK.replace("lr: 1.0e-3", "lr: 2.0e-3")), "--out", copyRun(d).toString())),
@@ -159,28 +148,13 @@ class BadInputCorpusTest {
         bad("export a missing checkpoint", 2, "{d}/none.ckpt: no such checkpoint file or run directory",
             d -> export(d.resolve("none.ckpt"), d)),
         bad("export a truncated checkpoint", 2, "{d}/c.ckpt: entry ",
-            d -> {
-              byte[] good = Files.readAllBytes(okRun.resolve("checkpoints/step-00000002.ckpt"));
-              Files.write(d.resolve("c.ckpt"), Arrays.copyOf(good, good.length / 2));
-              return export(d.resolve("c.ckpt"), d);
-            }),
+            file("c.ckpt", d -> firstHalf(okRun.resolve("checkpoints/step-00000002.ckpt")), BadInputCorpusTest::export)),
         bad("export random bytes", 2, "{d}/c.ckpt: not a checkpoint (no ZIP entries",
-            d -> {
-              byte[] noise = new byte[5000];
-              new Random(1).nextBytes(noise);
-              Files.write(d.resolve("c.ckpt"), noise);
-              return export(d.resolve("c.ckpt"), d);
-            }),
+            file("c.ckpt", d -> noise(1, 5000), BadInputCorpusTest::export)),
         bad("export zeros", 2, "{d}/c.ckpt: not a checkpoint (no ZIP entries",
-            d -> {
-              Files.write(d.resolve("c.ckpt"), new byte[5000]);
-              return export(d.resolve("c.ckpt"), d);
-            }),
+            file("c.ckpt", d -> new byte[5000], BadInputCorpusTest::export)),
         bad("export an empty file", 2, "{d}/c.ckpt: not a checkpoint (no ZIP entries",
-            d -> {
-              Files.write(d.resolve("c.ckpt"), new byte[0]);
-              return export(d.resolve("c.ckpt"), d);
-            }),
+            file("c.ckpt", d -> new byte[0], BadInputCorpusTest::export)),
         bad("export a run whose newest checkpoint is corrupt", 2, "{d}/run/checkpoints/step-00000002.ckpt is corrupt"
                 + " (entry ",
             d -> {
@@ -197,17 +171,9 @@ class BadInputCorpusTest {
         bad("sample a missing model", 2, "{d}/none.onnx: no such model file",
             d -> sample(d.resolve("none.onnx"), d)),
         bad("sample an empty file", 2, "{d}/m.onnx: not a readable ONNX model (ONNX Runtime: ",
-            d -> {
-              Files.write(d.resolve("m.onnx"), new byte[0]);
-              return sample(d.resolve("m.onnx"), d);
-            }),
+            file("m.onnx", d -> new byte[0], BadInputCorpusTest::sample)),
         bad("sample random bytes", 2, "{d}/m.onnx: not a readable ONNX model (ONNX Runtime: ",
-            d -> {
-              byte[] noise = new byte[4000];
-              new Random(2).nextBytes(noise);
-              Files.write(d.resolve("m.onnx"), noise);
-              return sample(d.resolve("m.onnx"), d);
-            }),
+            file("m.onnx", d -> noise(2, 4000), BadInputCorpusTest::sample)),
         bad("sample a model without metadata", 2, "{d}/m.onnx: metadata key jdiffusion.format_version is missing",
             d -> sample(withMetadata(d, Map.of()), d)),
         bad("sample NaN alphabar", 2, "{d}/m.onnx: metadata jdiffusion.alphabar[50] = NaN is not allowed",
@@ -233,23 +199,16 @@ class BadInputCorpusTest {
         bad("sample --steps 0", 2, "--steps: must be >= 1, got 0", d -> concat(sample(okModel, d), "--steps", "0")),
         // .npy files
         bad("fid: a truncated .npy", 2, "{d}/a.npy: ",
-            d -> {
-              Path a = features(d, "a.npy");
-              Files.write(a, Arrays.copyOf(Files.readAllBytes(a), 100));
-              return new String[] {"fid", a.toString(), features(d, "b.npy").toString()};
-            }),
+            file("a.npy", d -> Arrays.copyOf(Files.readAllBytes(features(d, "a.npy")), 100), BadInputCorpusTest::fid)),
         bad("fid: not an .npy", 2, "{d}/a.npy: ",
-            d -> {
-              Files.writeString(d.resolve("a.npy"), "hello");
-              return new String[] {"fid", d.resolve("a.npy").toString(), features(d, "b.npy").toString()};
-            }),
+            file("a.npy", d -> "hello".getBytes(StandardCharsets.UTF_8), BadInputCorpusTest::fid)),
         bad("fid: one row", 2, "{d}/a.npy: 1 rows; FID needs at least 2",
             d -> {
               new FeatureMatrix(1, 3, new double[] {1, 2, 3}).save(d.resolve("a.npy"), Npy.FLOAT32);
-              return new String[] {"fid", d.resolve("a.npy").toString(), features(d, "b.npy").toString()};
+              return fid(d.resolve("a.npy"), d);
             }),
         bad("fid: a missing file", 2, "A: '{d}/none.npy' is neither a file or folder nor a dataset",
-            d -> new String[] {"fid", d.resolve("none.npy").toString(), features(d, "b.npy").toString()}));
+            d -> fid(d.resolve("none.npy"), d)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -273,6 +232,52 @@ class BadInputCorpusTest {
   }
 
   // ---- the inputs
+
+  /** The contents of a bad file, made in the case's directory. */
+  interface Contents {
+    byte[] in(Path dir) throws Exception;
+  }
+
+  /** The command that reads {@code file}, working in {@code dir}. */
+  interface Command {
+    String[] read(Path file, Path dir) throws Exception;
+  }
+
+  /** A case that writes {@code contents} to {@code dir/name} and gives that file to {@code command}. */
+  private static Setup file(String name, Contents contents, Command command) {
+    return dir -> {
+      Path file = dir.resolve(name);
+      byte[] bytes = contents.in(dir);
+      Files.write(file, bytes);
+      return command.read(file, dir);
+    };
+  }
+
+  private static byte[] noise(long seed, int length) {
+    byte[] noise = new byte[length];
+    new Random(seed).nextBytes(noise);
+    return noise;
+  }
+
+  private static byte[] firstHalf(Path file) throws IOException {
+    byte[] all = Files.readAllBytes(file);
+    return Arrays.copyOf(all, all.length / 2);
+  }
+
+  /** Training on an image folder {@code dir/images} holding {@code files} (name to text). */
+  private static String[] imageFolder(Path dir, Map<String, String> files) throws IOException {
+    Path images = Files.createDirectories(dir.resolve("images"));
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      Files.writeString(images.resolve(f.getKey()), f.getValue());
+    }
+    return config(dir, OK.replace("{name: synthetic, count: 8, size: 8}",
+        "{name: image-folder, dir: '" + images + "', size: 8, channels: 1, cache: false}"));
+  }
+
+  /** {@code fid} of the features in {@code a} against good ones. */
+  private static String[] fid(Path a, Path dir) throws IOException {
+    return new String[] {"fid", a.toString(), features(dir, "b.npy").toString()};
+  }
 
   private static String[] train(Path config) {
     return new String[] {"train", config.toString()};

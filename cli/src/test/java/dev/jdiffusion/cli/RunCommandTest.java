@@ -10,6 +10,7 @@ import dev.jdiffusion.sampling.sampler.Sampler;
 import dev.jdiffusion.sampling.sampler.SamplerOptions;
 import dev.jdiffusion.sampling.sampler.Samplers;
 import dev.jdiffusion.sampling.sampler.Spacing;
+import dev.jdiffusion.trainer.DirectorySnapshot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -11,9 +11,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-/** Every file under a directory with its size, modification time and SHA-256: equal snapshots, nothing written. */
-record DirectorySnapshot(Map<String, String> files) {
-  static DirectorySnapshot of(Path dir) {
+/**
+ * Every file under a directory with its size, modification time and SHA-256: equal snapshots, nothing written.
+ * Shared with cli's tests through this module's test-jar.
+ *
+ * @param files each path relative to the directory (directories end in {@code /}) with what was found there
+ */
+public record DirectorySnapshot(Map<String, String> files) {
+  /** The snapshot of {@code dir}; empty if it does not exist. */
+  public static DirectorySnapshot of(Path dir) {
     Map<String, String> files = new TreeMap<>();
     if (!Files.exists(dir)) {
       return new DirectorySnapshot(files);

@@ -1,6 +1,7 @@
 package dev.jdiffusion.trainer.unet;
 
 import static dev.jdiffusion.trainer.Close.toDouble;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -43,22 +44,32 @@ class ConvolutionTest {
   @TestFactory
   Stream<DynamicTest> valuesAndGradientsMatchTheDirectSum() {
     Engines.pytorch();
-    List<DynamicTest> tests = new ArrayList<>();
-    long seed = 100;
+    List<Case> cases = grid(100);
+    // a single pixel: channels-last and NCHW coincide (libtorch then takes its NCHW route); one row, one column
+    cases.addAll(images(24, 8, new int[][] {{1, 1}, {1, 6}, {6, 1}}, 200));
+    return cases.stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> check(c)));
+  }
+
+  /** Every pair of {@link #WIDTHS} with 3x3 and 1x1 kernels at strides 1 and 2, on 2 images of 7x6 pixels. */
+  static List<Case> grid(long seed) {
+    List<Case> cases = new ArrayList<>();
     for (int[] widths : WIDTHS) {
       for (int kernel : new int[] {3, 1}) {
         for (int stride : new int[] {1, 2}) {
-          Case c = new Case(2, widths[0], widths[1], 7, 6, kernel, stride, kernel / 2, seed++);
-          tests.add(DynamicTest.dynamicTest(c.toString(), () -> check(c)));
+          cases.add(new Case(2, widths[0], widths[1], 7, 6, kernel, stride, kernel / 2, seed++));
         }
       }
     }
-    // a single pixel: channels-last and NCHW coincide (libtorch then takes its NCHW route); one row, one column
-    for (int[] size : new int[][] {{1, 1}, {1, 6}, {6, 1}}) {
-      Case c = new Case(3, 24, 8, size[0], size[1], 3, 1, 1, seed++);
-      tests.add(DynamicTest.dynamicTest(c.toString(), () -> check(c)));
+    return cases;
+  }
+
+  /** A 3x3 convolution, {@code in -> out} channels, of 3 images of each {height, width} in {@code sizes}. */
+  static List<Case> images(int in, int out, int[][] sizes, long seed) {
+    List<Case> cases = new ArrayList<>();
+    for (int[] size : sizes) {
+      cases.add(new Case(3, in, out, size[0], size[1], 3, 1, 1, seed++));
     }
-    return tests.stream();
+    return cases;
   }
 
   /** The block route that the networks call: the parameters of a DJL {@code Conv2d} get the gradients. */
@@ -84,15 +95,31 @@ class ConvolutionTest {
         y = toDouble(out.toFloatArray());
         gc.backward(out.mul(g).sum());
       }
-      Sums s = c.directSums();
-      Close.assertClose(y, s.y, TOL, TOL, c + ": y");
-      Close.assertClose(toDouble(x.getGradient().toFloatArray()), s.dx, TOL, TOL, c + ": dx");
-      Close.assertClose(toDouble(weight.getGradient().toFloatArray()), s.dw, TOL, TOL, c + ": dw");
-      Close.assertClose(toDouble(bias.getGradient().toFloatArray()), s.db, TOL, TOL, c + ": dbias");
+      assertMatchesDirectSum(new Run(y, toDouble(x.getGradient().toFloatArray()),
+          toDouble(weight.getGradient().toFloatArray()), toDouble(bias.getGradient().toFloatArray())), c);
     }
   }
 
   private static void check(Case c) {
+    assertMatchesDirectSum(run(c, Autocast.ComputeType.FP32), c);
+  }
+
+  private static void assertMatchesDirectSum(Run r, Case c) {
+    Sums s = c.directSums();
+    Close.assertClose(r.y, s.y, TOL, TOL, c + ": y");
+    Close.assertClose(r.dx, s.dx, TOL, TOL, c + ": dx");
+    Close.assertClose(r.dw, s.dw, TOL, TOL, c + ": dw");
+    Close.assertClose(r.db, s.db, TOL, TOL, c + ": dbias");
+  }
+
+  /** {@link FusedOps#conv2d}'s output for {@code c} and the gradients of {@code sum(y * g)}. */
+  record Run(double[] y, double[] dx, double[] dw, double[] db) {}
+
+  /**
+   * Runs {@code c} through {@link FusedOps#conv2d} in {@code type}, checking that the output and the gradients
+   * are float32 (the parameters are float32 master weights, whatever the arithmetic) and the output's shape.
+   */
+  static Run run(Case c, Autocast.ComputeType type) {
     try (NDManager manager = NDManager.newBaseManager()) {
       NDArray x = manager.create(c.x, new Shape(c.batch, c.in, c.height, c.width));
       NDArray w = manager.create(c.weight, new Shape(c.out, c.in, c.kernel, c.kernel));
@@ -103,15 +130,17 @@ class ConvolutionTest {
       }
       double[] y;
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-        NDArray out = FusedOps.conv2d(x, w, b, c.stride, c.padding);
+        NDArray out = FusedOps.conv2d(x, w, b, c.stride, c.padding, type);
+        assertThat(out.getDataType()).isEqualTo(DataType.FLOAT32);
+        assertThat(out.getShape()).isEqualTo(c.outShape());
         y = toDouble(out.toFloatArray());
         gc.backward(out.mul(g).sum());
       }
-      Sums s = c.directSums();
-      Close.assertClose(y, s.y, TOL, TOL, c + ": y");
-      Close.assertClose(toDouble(x.getGradient().toFloatArray()), s.dx, TOL, TOL, c + ": dx");
-      Close.assertClose(toDouble(w.getGradient().toFloatArray()), s.dw, TOL, TOL, c + ": dw");
-      Close.assertClose(toDouble(b.getGradient().toFloatArray()), s.db, TOL, TOL, c + ": dbias");
+      for (NDArray a : new NDArray[] {x, w, b}) {
+        assertThat(a.getGradient().getDataType()).isEqualTo(DataType.FLOAT32);
+      }
+      return new Run(y, toDouble(x.getGradient().toFloatArray()), toDouble(w.getGradient().toFloatArray()),
+          toDouble(b.getGradient().toFloatArray()));
     }
   }
 

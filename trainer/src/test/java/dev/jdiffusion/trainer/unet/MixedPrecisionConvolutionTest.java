@@ -1,16 +1,9 @@
 package dev.jdiffusion.trainer.unet;
 
-import static dev.jdiffusion.trainer.Close.toDouble;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import dev.jdiffusion.trainer.Engines;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -41,59 +34,28 @@ class MixedPrecisionConvolutionTest {
   @TestFactory
   Stream<DynamicTest> bf16ValuesAndGradientsMatchTheDirectSumWithinBf16Rounding() {
     Engines.pytorch();
-    List<DynamicTest> tests = new ArrayList<>();
-    long seed = 500;
-    for (int[] widths : ConvolutionTest.WIDTHS) {
-      for (int kernel : new int[] {3, 1}) {
-        for (int stride : new int[] {1, 2}) {
-          var c = new ConvolutionTest.Case(2, widths[0], widths[1], 7, 6, kernel, stride, kernel / 2, seed++);
-          tests.add(DynamicTest.dynamicTest(c.toString(), () -> check(c)));
-        }
-      }
-    }
+    List<ConvolutionTest.Case> cases = ConvolutionTest.grid(500);
     // an RGB image into the first layer (low precision), and a channel count that is not a multiple of 16
+    long seed = 600;
     for (int[] widths : new int[][] {{3, 16}, {3, 8}, {16, 24}, {40, 8}}) {
-      var c = new ConvolutionTest.Case(2, widths[0], widths[1], 9, 10, 3, 1, 1, seed++);
-      tests.add(DynamicTest.dynamicTest(c.toString(), () -> check(c)));
+      cases.add(new ConvolutionTest.Case(2, widths[0], widths[1], 9, 10, 3, 1, 1, seed++));
     }
-    for (int[] size : new int[][] {{1, 1}, {1, 6}, {6, 1}, {5, 18}}) {
-      var c = new ConvolutionTest.Case(3, 24, 8, size[0], size[1], 3, 1, 1, seed++);
-      tests.add(DynamicTest.dynamicTest(c.toString(), () -> check(c)));
-    }
-    return tests.stream();
+    cases.addAll(ConvolutionTest.images(24, 8, new int[][] {{1, 1}, {1, 6}, {6, 1}, {5, 18}}, 700));
+    return cases.stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> check(c)));
   }
 
   private static void check(ConvolutionTest.Case c) {
-    try (NDManager manager = NDManager.newBaseManager()) {
-      NDArray x = manager.create(c.x, new Shape(c.batch, c.in, c.height, c.width));
-      NDArray w = manager.create(c.weight, new Shape(c.out, c.in, c.kernel, c.kernel));
-      NDArray b = manager.create(c.bias, new Shape(c.out));
-      NDArray g = manager.create(c.g, c.outShape());
-      for (NDArray a : new NDArray[] {x, w, b}) {
-        a.setRequiresGradient(true);
-      }
-      double[] y;
-      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-        NDArray out = FusedOps.conv2d(x, w, b, c.stride, c.padding, Autocast.ComputeType.BF16);
-        assertThat(out.getDataType()).isEqualTo(DataType.FLOAT32);
-        assertThat(out.getShape()).isEqualTo(c.outShape());
-        y = toDouble(out.toFloatArray());
-        gc.backward(out.mul(g).sum());
-      }
-      for (NDArray a : new NDArray[] {x, w, b}) {
-        assertThat(a.getGradient().getDataType()).isEqualTo(DataType.FLOAT32);
-      }
-      ConvolutionTest.Sums s = c.directSums();
-      assertWithinBf16(y, s.y(), s.yAbs(), c + ": y");
-      boolean lowPrecision = c.out % 8 == 0 && c.in > 1 && c.height * c.width > 1;
-      // the bf16 route really rounds (about u relative); the float32 routes agree to float32 precision
-      assertThat(relativeRms(y, s.y())).as(c + ": y's relative RMS error (bf16 route: " + lowPrecision + ")")
-          .is(new org.assertj.core.api.Condition<>(e -> lowPrecision ? e > U / 16 : e < 1e-5,
-              lowPrecision ? "above u/16" : "below 1e-5"));
-      assertWithinBf16(toDouble(x.getGradient().toFloatArray()), s.dx(), s.dxAbs(), c + ": dx");
-      assertWithinBf16(toDouble(w.getGradient().toFloatArray()), s.dw(), s.dwAbs(), c + ": dw");
-      assertWithinBf16(toDouble(b.getGradient().toFloatArray()), s.db(), s.dbAbs(), c + ": dbias");
-    }
+    ConvolutionTest.Run r = ConvolutionTest.run(c, Autocast.ComputeType.BF16);
+    ConvolutionTest.Sums s = c.directSums();
+    assertWithinBf16(r.y(), s.y(), s.yAbs(), c + ": y");
+    boolean lowPrecision = c.out % 8 == 0 && c.in > 1 && c.height * c.width > 1;
+    // the bf16 route really rounds (about u relative); the float32 routes agree to float32 precision
+    assertThat(relativeRms(r.y(), s.y())).as(c + ": y's relative RMS error (bf16 route: " + lowPrecision + ")")
+        .is(new org.assertj.core.api.Condition<>(e -> lowPrecision ? e > U / 16 : e < 1e-5,
+            lowPrecision ? "above u/16" : "below 1e-5"));
+    assertWithinBf16(r.dx(), s.dx(), s.dxAbs(), c + ": dx");
+    assertWithinBf16(r.dw(), s.dw(), s.dwAbs(), c + ": dw");
+    assertWithinBf16(r.db(), s.db(), s.dbAbs(), c + ": dbias");
   }
 
   static double relativeRms(double[] actual, double[] exact) {
