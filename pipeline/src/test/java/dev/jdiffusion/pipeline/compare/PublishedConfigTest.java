@@ -49,7 +49,7 @@ class PublishedConfigTest {
     assertThat(cfg.schedules()).hasSize(1);
     assertThat(cfg.weighters()).hasSize(2);
     assertThat(cfg.seeds()).hasSize(2);
-    assertThat(cfg.training().steps()).isEqualTo(300);
+    assertThat(cfg.training().steps()).isEqualTo(200);
     assertThat(cfg.evaluation().checkpoints()).isEqualTo(2);
     assertThat(cfg.evaluation().samples()).isEqualTo(200);
   }
