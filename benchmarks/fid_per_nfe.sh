@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quality per network evaluation (NFE) of every sampler on one trained model (docs/sampling.md): for each sampler
 # and each NFE budget, draws N images with one seed and scores them with one extractor against one reference.
-# Writes OUT/fid-per-nfe.csv (sampler,spacing,steps,nfe,fid,seconds) and prints it.
+# Writes OUT/fid-per-nfe.csv (sampler,spacing,steps,nfe,fid,seconds), prints it, and plots it to
+# OUT/fid-per-nfe.png (benchmarks/PlotFidPerNfe.java, with XChart from PLOT_CLASSPATH, default the built cli's lib).
 #   benchmarks/fid_per_nfe.sh MODEL.onnx REFERENCE EXTRACTOR.onnx|builtin [OUT]
 # REFERENCE is anything `./diffusion fid` takes as its second set: statistics (.npz, e.g. saved once with
 # --save-stats-b), an image folder, or images (.npy); `builtin` scores with the built-in extractor
@@ -39,3 +40,4 @@ for sampler in $samplers; do
   done
 done
 cat "$csv"
+java -cp "${PLOT_CLASSPATH:-$root/cli/target/lib/*}" "$root/benchmarks/PlotFidPerNfe.java" "$out/fid-per-nfe.png" "$csv"

@@ -17,19 +17,28 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code silu} and {@code native_group_norm} with their backward kernels, not the composed fallbacks.
  */
 class BenchTrainCommandTest {
+  /**
+   * Runs {@code ./diffusion ARGS} (a benchmark), asserts that it succeeded, and returns its one JSON line after
+   * checking the fields every benchmark prints: a positive throughput, the median step time and the peak RSS.
+   */
+  static JsonNode benchmarkLine(String... args) throws Exception {
+    var r = WeightsCommandTest.run(args);
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out().trim());
+    assertThat(json.path("images_per_s").asDouble()).as(r.out()).isPositive();
+    assertThat(json.has("step_ms_median")).as(r.out()).isTrue();
+    assertThat(json.has("peak_rss_bytes")).as(r.out()).isTrue();
+    return json;
+  }
+
   @Test
   void printsOneJsonLineAndWritesTheProfiledStepsTrace(@TempDir Path dir) throws Exception {
     Path trace = dir.resolve("step.json");
-    var r = WeightsCommandTest.run("bench", "train", "--arch", "unet-xs", "--batch", "2", "--steps", "1",
+    JsonNode json = benchmarkLine("bench", "train", "--arch", "unet-xs", "--batch", "2", "--steps", "1",
         "--warmup", "0", "--profile", trace.toString());
-    assertThat(r.exit()).as(r.err()).isZero();
-    JsonNode json = new ObjectMapper().readTree(r.out().trim());
     assertThat(json.path("arch").asText()).isEqualTo("unet-xs");
     assertThat(json.path("params").asLong()).isEqualTo(701_345);
-    assertThat(json.path("images_per_s").asDouble()).isPositive();
     assertThat(json.path("last_loss").asDouble()).isPositive();
-    assertThat(json.has("step_ms_median")).isTrue();
-    assertThat(json.has("peak_rss_bytes")).isTrue();
     assertThat(json.path("malloc").asText()).isNotEmpty();
 
     Set<String> ops = new HashSet<>();
@@ -54,10 +63,8 @@ class BenchTrainCommandTest {
    */
   @Test
   void theRgbPresetTrainsOnThreeChannelImages() throws Exception {
-    var r = WeightsCommandTest.run("bench", "train", "--arch", "unet-rgb32", "--batch", "2", "--steps", "1",
+    JsonNode json = benchmarkLine("bench", "train", "--arch", "unet-rgb32", "--batch", "2", "--steps", "1",
         "--warmup", "0");
-    assertThat(r.exit()).as(r.err()).isZero();
-    JsonNode json = new ObjectMapper().readTree(r.out().trim());
     assertThat(json.path("arch").asText()).isEqualTo("unet-rgb32");
     assertThat(json.path("image").asText()).isEqualTo("3x32x32");
     assertThat(json.path("device").asText()).isEqualTo("cpu");

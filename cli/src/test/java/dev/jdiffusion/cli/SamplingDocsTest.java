@@ -9,6 +9,7 @@ import dev.jdiffusion.sampling.io.Npy;
 import dev.jdiffusion.sampling.io.NpyArray;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import dev.jdiffusion.spi.schedule.NoiseSchedule;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URL;
@@ -23,6 +24,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,6 +129,7 @@ class SamplingDocsTest {
     pb.environment().put("NFES", "5");
     pb.environment().put("SAMPLERS", "dpmpp-2m heun");
     pb.environment().put("DIFFUSION", java + " -Xmx512m -cp " + classpath + " dev.jdiffusion.cli.Main");
+    pb.environment().put("PLOT_CLASSPATH", classpath);
     Process p = pb.start();
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
@@ -136,6 +139,9 @@ class SamplingDocsTest {
     assertThat(csv.get(0)).isEqualTo("sampler,spacing,steps,nfe,fid,seconds");
     assertThat(csv.get(1)).as(log).matches("dpmpp-2m,logsnr,5,5,[0-9]+\\.[0-9]{6},[0-9]+\\.[0-9]{3}");
     assertThat(csv.get(2)).as(log).matches("heun,karras,3,5,[0-9]+\\.[0-9]{6},[0-9]+\\.[0-9]{3}");
+    BufferedImage plot = ImageIO.read(out.resolve("fid-per-nfe.png").toFile());
+    assertThat(plot).as(log).isNotNull();
+    assertThat(plot.getWidth()).isEqualTo(800);
   }
 
   @Test
