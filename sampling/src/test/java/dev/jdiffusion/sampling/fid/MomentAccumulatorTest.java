@@ -89,6 +89,34 @@ class MomentAccumulatorTest {
     assertThat(s.sigma()[0]).isCloseTo(2.453125, within(1e-14));
   }
 
+  /**
+   * One call with more rows than the accumulator's internal block (1024), in double and in float: the rows
+   * after the first block count too, each once (the definition over all 2500 rows, 1e-12).
+   */
+  @Test
+  void oneCallLongerThanABlockCountsEveryRowOnce() {
+    Random r = new Random(11);
+    int n = 2500;
+    int d = 3;
+    double[] x = new double[n * d];
+    float[] f = new float[n * d];
+    for (int i = 0; i < x.length; i++) {
+      f[i] = (float) (r.nextGaussian() + (i / d >= 1024 ? 2 : 0)); // later blocks shifted: a lost block shows
+      x[i] = f[i];
+    }
+    double[][] expected = definition(x, n, d);
+    MomentAccumulator fromDouble = new MomentAccumulator(d);
+    fromDouble.add(x, n);
+    MomentAccumulator fromFloat = new MomentAccumulator(d);
+    fromFloat.add(f, n);
+    for (MomentAccumulator acc : new MomentAccumulator[] {fromDouble, fromFloat}) {
+      FeatureStatistics s = acc.statistics();
+      assertThat(s.count()).hasValue(n);
+      assertThat(s.mu()).containsExactly(expected[0], within(1e-12));
+      assertThat(s.sigma()).containsExactly(expected[1], within(1e-12));
+    }
+  }
+
   /** Mean and covariance (ddof 1) by their definitions, two passes in double: an independent reference. */
   static double[][] definition(double[] x, int n, int d) {
     double[] mu = new double[d];
