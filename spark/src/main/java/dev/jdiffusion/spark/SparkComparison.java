@@ -14,6 +14,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.SparkException;
 import org.apache.spark.TaskFailedReason;
 import org.apache.spark.TaskContext;
@@ -128,7 +132,6 @@ public final class SparkComparison {
 
   /** The work of one task, in whatever JVM Spark runs it. */
   static Comparison.RunResult runTask(Job job, Comparison.RunSpec spec, LogTap tap) throws IOException, OrtException {
-    Engines.setThreads(job.threadsPerRun());
     int attempt = TaskContext.get() == null ? 0 : TaskContext.get().attemptNumber();
     Environment env = Environment.load(job.pluginDirectory() == null ? null : Path.of(job.pluginDirectory()));
     PrintWriter log = new PrintWriter(new RunLog(System.out, spec, attempt, tap), true);
@@ -142,22 +145,56 @@ public final class SparkComparison {
     if (attempt > 0) {
       log.printf("%s: attempt %d, resuming from what earlier attempts left%n", spec.name(), attempt + 1);
     }
-    Comparison.RunResult result;
-    synchronized (ONE_RUN_AT_A_TIME) {
-      result = comparison.runOne(spec);
+    Future<Comparison.RunResult> result = RUNNER.submit(() -> {
+      Engines.setThreads(job.threadsPerRun());
+      return comparison.runOne(spec);
+    });
+    try {
+      return result.get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      } else if (cause instanceof OrtException ort) {
+        throw ort;
+      } else if (cause instanceof RuntimeException runtime) {
+        throw runtime;
+      } else if (cause instanceof Error error) {
+        throw error;
+      }
+      throw new IllegalStateException(cause);
+    } catch (InterruptedException e) {
+      // Spark killed the task: the run goes on to its next checkpoint on the runner thread, holding its lock,
+      // and a new attempt queues behind it, so the run is still never trained twice at once.
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(spec.name() + ": task interrupted", e);
+    } finally {
+      log.flush();
     }
-    log.flush();
-    return result;
   }
 
   /**
-   * Runs in one JVM train one at a time. Two runs training at once in one JVM (Spark's {@code local[2]}, or an
-   * executor with several cores) were seen to crash in libtorch's oneDNN convolution
-   * ({@code brgemm_convolution_fwd_t::pd_t::init_batch}, SIGABRT) and, without a crash, to give one run a
-   * different FID from the same run trained alone; until that is understood, tasks that share a JVM wait for
-   * each other here, and parallelism comes from executors (one JVM each).
+   * The one thread of this JVM that trains and scores runs, so that runs in one JVM train one at a time, and
+   * always on the same thread.
+   *
+   * <p>One at a time: two runs training at once in one JVM (Spark's {@code local[2]}, or an executor with several
+   * cores) were seen to crash in libtorch's oneDNN convolution ({@code brgemm_convolution_fwd_t::pd_t::init_batch},
+   * SIGABRT) and, without a crash, to give one run a different FID from the same run trained alone; until that
+   * is understood, tasks that share a JVM wait for each other here, and parallelism comes from executors (one JVM
+   * each).
+   *
+   * <p>The same thread: libtorch's OpenMP (GNU libgomp) keeps a team of worker threads for every thread that
+   * starts a parallel region, alive as long as that thread, and once it counts more OpenMP threads than cores it
+   * stops spin-waiting at its barriers. Spark runs each task on a thread of its pool; trained there, every run
+   * could leave a team behind. On one long-lived thread the JVM keeps one team, as the local engine's main
+   * thread does (what this changed in Spark's overhead: docs/benchmarks.md). A daemon thread, so it never keeps
+   * an executor's JVM alive.
    */
-  private static final Object ONE_RUN_AT_A_TIME = new Object();
+  private static final ExecutorService RUNNER = Executors.newSingleThreadExecutor(task -> {
+    Thread t = new Thread(task, "jdiffusion-runs");
+    t.setDaemon(true);
+    return t;
+  });
 
   /**
    * Refuses Spark settings under which a run could be trained twice at once: speculative execution starts a
