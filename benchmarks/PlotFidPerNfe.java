@@ -13,7 +13,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 /**
  * Plots FID against network evaluations per image, one line per sampler, from the CSVs that
  * benchmarks/fid_per_nfe.sh writes (sampler,spacing,steps,nfe,fid,seconds). Given several CSVs (one per noise seed),
- * the line is their mean at each budget. Run as a source file with XChart on the class path:
+ * each point is the mean over the CSVs that have it. Run as a source file with XChart on the class path:
  * {@code java -cp "cli/target/lib/*" benchmarks/PlotFidPerNfe.java OUT.png A.csv [B.csv ...]}
  */
 public final class PlotFidPerNfe {
@@ -38,10 +38,9 @@ public final class PlotFidPerNfe {
       }
     }
     XYChart chart = new XYChartBuilder().width(800).height(500)
-        .title(args.length > 2 ? "FID per network evaluation (mean of " + (args.length - 1) + " seeds)"
+        .title(args.length > 2 ? "FID per network evaluation (mean over the seeds that have the point)"
             : "FID per network evaluation")
         .xAxisTitle("network evaluations per image").yAxisTitle("FID").build();
-    chart.getStyler().setXAxisLogarithmic(true);
     chart.getStyler().setXAxisDecimalPattern("0");
     for (var sampler : fids.entrySet()) {
       double[] x = sampler.getValue().keySet().stream().mapToDouble(Integer::doubleValue).toArray();
