@@ -71,7 +71,8 @@ public final class Checkpoint {
    * @param parameterNames names in the order of the weight lists
    */
   public record Contents(long step, long seed, UNetConfig network, JsonNode config, List<String> parameterNames,
-      NDList weights, NDList ema, long emaUpdates, NDList optimizer, long optimizerUpdates) {}
+      NDList weights, NDList ema, long emaUpdates, NDList optimizer, long optimizerUpdates,
+      Optional<LossScaler.State> lossScale) {}
 
   /**
    * A checkpoint that does not read.
@@ -132,6 +133,10 @@ public final class Checkpoint {
     rng.put("nextStep", step);
     state.putObject("optimizer").put("name", "adamw").put("updates", trainer.optimizer().updates());
     state.putObject("ema").put("updates", trainer.ema().updates());
+    if (trainer.lossScaler().isDynamic()) {   // float16 on a GPU: the loss scale goes on where it was
+      LossScaler.State scale = trainer.lossScaler().state();
+      state.putObject("lossScale").put("scale", scale.scale()).put("finiteSteps", scale.finiteSteps());
+    }
     ArrayNode params = state.putArray("parameters");
     for (int i = 0; i < names.size(); i++) {
       ObjectNode p = params.addObject();
@@ -273,7 +278,19 @@ public final class Checkpoint {
     }
     return new Contents(state.path("step").asLong(), state.path("rng").path("seed").asLong(), network,
         state.path("config"), List.copyOf(names), weights, ema, state.path("ema").path("updates").asLong(),
-        optimizer, state.path("optimizer").path("updates").asLong());
+        optimizer, state.path("optimizer").path("updates").asLong(), lossScale(file, state.path("lossScale")));
+  }
+
+  /** The float16 loss scale a checkpoint records ({@code lossScale}); absent for fp32 and bfloat16 runs. */
+  private static Optional<LossScaler.State> lossScale(Path file, JsonNode node) throws IOException {
+    if (node.isMissingNode()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new LossScaler.State(node.path("scale").asDouble(), node.path("finiteSteps").asInt(-1)));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": entry state.json: lossScale is not valid (" + e.getMessage() + ")", e);
+    }
   }
 
   /**

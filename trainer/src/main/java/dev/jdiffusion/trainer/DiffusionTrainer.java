@@ -24,6 +24,7 @@ import dev.jdiffusion.trainer.unet.UNetConfig;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The state of a training run and its update step: the network, AdamW, the EMA of the weights, the
@@ -253,7 +254,7 @@ public final class DiffusionTrainer implements AutoCloseable {
 
   /** Restores a checkpoint's state into this (freshly built) trainer. */
   void restore(long completedSteps, NDList weights, NDList emaWeights, long emaUpdates, NDList adamState,
-      long adamUpdates) {
+      long adamUpdates, Optional<LossScaler.State> lossScale) {
     if (weights.size() != parameters.size()) {
       throw new IllegalArgumentException(
           "checkpoint has " + weights.size() + " weights, the network has " + parameters.size());
@@ -263,6 +264,11 @@ public final class DiffusionTrainer implements AutoCloseable {
     }
     ema.restore(emaWeights, emaUpdates);
     optimizer.restore(adamState, adamUpdates);
+    // a float16 run goes on at its recorded loss scale; a checkpoint of another compute type (bfloat16 or
+    // float32, or float16 resumed where bfloat16 is available) has none to restore or needs none
+    if (scaler.isDynamic() && lossScale.isPresent()) {
+      scaler = LossScaler.resumed(lossScale.get());
+    }
     this.step = completedSteps;
     this.batches = loader.batches(completedSteps);
   }

@@ -29,8 +29,11 @@ public final class LossScaler {
 
   /** Dynamic scaling with PyTorch {@code GradScaler}'s defaults. */
   public static LossScaler dynamic() {
-    return dynamic(65536.0, 2000);
+    return dynamic(65536.0, GROWTH_INTERVAL);
   }
+
+  /** PyTorch {@code GradScaler}'s default growth interval. */
+  private static final int GROWTH_INTERVAL = 2000;
 
   /** Dynamic scaling from {@code initialScale}, doubling after {@code growthInterval} finite steps in a row. */
   public static LossScaler dynamic(double initialScale, int growthInterval) {
@@ -38,6 +41,31 @@ public final class LossScaler {
       throw new IllegalArgumentException("initialScale must be > 0 and growthInterval >= 1");
     }
     return new LossScaler(true, initialScale, growthInterval);
+  }
+
+  /**
+   * Where a dynamic scaler stands, as a checkpoint keeps it: the scale and the finite steps in a row since it
+   * last changed. A run resumed from it goes on as if it had not stopped.
+   */
+  public record State(double scale, int finiteSteps) {
+    public State {
+      if (!(scale > 0) || Double.isInfinite(scale) || finiteSteps < 0) {
+        throw new IllegalArgumentException("loss scale must be finite and > 0 and finite steps >= 0, got scale "
+            + scale + ", finite steps " + finiteSteps);
+      }
+    }
+  }
+
+  /** This scaler's state (only a dynamic scaler has one worth keeping). */
+  public State state() {
+    return new State(scale, finiteSteps);
+  }
+
+  /** A dynamic scaler with PyTorch {@code GradScaler}'s growth interval, continuing from {@code state}. */
+  public static LossScaler resumed(State state) {
+    LossScaler s = dynamic(state.scale(), GROWTH_INTERVAL);
+    s.finiteSteps = state.finiteSteps();
+    return s;
   }
 
   /** Whether this scaler scales (and skips overflowing steps). */

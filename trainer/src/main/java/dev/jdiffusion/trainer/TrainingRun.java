@@ -276,7 +276,8 @@ public final class TrainingRun {
         if (!c.parameterNames().equals(trainer.parameterNames())) {
           throw new IllegalArgumentException(from.get().file() + ": its parameter names differ from this network's");
         }
-        trainer.restore(c.step(), c.weights(), c.ema(), c.emaUpdates(), c.optimizer(), c.optimizerUpdates());
+        trainer.restore(c.step(), c.weights(), c.ema(), c.emaUpdates(), c.optimizer(), c.optimizerUpdates(),
+            c.lossScale());
         lastCheckpoint = from.get().file();
         log.printf(Locale.ROOT, "resumed from %s (step %d)%n", lastCheckpoint, trainer.completedSteps());
       }

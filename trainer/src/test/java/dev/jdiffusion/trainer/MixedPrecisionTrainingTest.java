@@ -124,6 +124,50 @@ class MixedPrecisionTrainingTest {
     }
   }
 
+  /**
+   * A float16 run's checkpoint keeps its loss scale and the finite steps since the scale last changed, and a
+   * run resumed from it goes on there instead of restarting at 65536; bfloat16 checkpoints record none.
+   */
+  @Test
+  void float16CheckpointsKeepTheLossScale(@TempDir Path dir) throws Exception {
+    WeightedDenoisingLoss objective = Fixtures.objective("cosine", "eps", "min-snr");
+    DatasetSource data = Fixtures.squares(32);
+    var config = Fixtures.reader().json().readTree("{\"training\": {\"precision\": \"bf16-mixed\"}}");
+    Path file;
+    try (DiffusionTrainer trainer = new DiffusionTrainer(Fixtures.tinyNet(),
+        Fixtures.training(10, 16, 3e-3, 1000, "bf16-mixed"), objective, data, Device.cpu(),
+        Autocast.ComputeType.FP16)) {
+      trainer.lossScaler(LossScaler.dynamic(1e30, 2000));
+      assertThat(trainer.trainStep().skipped()).isTrue();   // overflow: the scale halves to 5e29
+      trainer.lossScaler(LossScaler.resumed(new LossScaler.State(1024, 1997)));
+      assertThat(trainer.trainStep().skipped()).isFalse();
+      assertThat(trainer.trainStep().skipped()).isFalse();
+      assertThat(trainer.lossScaler().state()).isEqualTo(new LossScaler.State(1024, 1999));
+      file = Checkpoint.write(dir, trainer, config);
+    }
+    try (NDManager m = NDManager.newBaseManager();
+        DiffusionTrainer resumed = new DiffusionTrainer(Fixtures.tinyNet(),
+            Fixtures.training(10, 16, 3e-3, 1000, "bf16-mixed"), objective, data, Device.cpu(),
+            Autocast.ComputeType.FP16)) {
+      Checkpoint.Contents c = Checkpoint.read(file, m);
+      assertThat(c.lossScale()).contains(new LossScaler.State(1024, 1999));
+      assertThat(resumed.lossScaler().scale()).isEqualTo(65536);
+      resumed.restore(c.step(), c.weights(), c.ema(), c.emaUpdates(), c.optimizer(), c.optimizerUpdates(),
+          c.lossScale());
+      assertThat(resumed.lossScaler().state()).isEqualTo(new LossScaler.State(1024, 1999));
+      // the 2000th finite step in a row doubles the scale, as it would have without the stop
+      assertThat(resumed.trainStep().skipped()).isFalse();
+      assertThat(resumed.lossScaler().state()).isEqualTo(new LossScaler.State(2048, 0));
+    }
+    try (DiffusionTrainer bf16 = new DiffusionTrainer(Fixtures.tinyNet(),
+        Fixtures.training(10, 16, 3e-3, 1000, "bf16-mixed"), objective, data, Device.cpu(),
+        Autocast.ComputeType.BF16);
+        NDManager m = NDManager.newBaseManager()) {
+      bf16.trainStep();
+      assertThat(Checkpoint.read(Checkpoint.write(dir.resolve("bf16"), bf16, config), m).lossScale()).isEmpty();
+    }
+  }
+
   private static TrainConfig config(int steps) {
     TrainConfig c = TrainingRunTest.config(steps, 3);
     return new TrainConfig(c.schedule(), c.parameterization(), c.weighter(), Optional.empty(), c.model(),
