@@ -266,8 +266,8 @@ public final class DiffusionTrainer implements AutoCloseable {
     optimizer.restore(adamState, adamUpdates);
     // a float16 run goes on at its recorded loss scale; a checkpoint of another compute type (bfloat16 or
     // float32, or float16 resumed where bfloat16 is available) has none to restore or needs none
-    if (scaler.isDynamic() && lossScale.isPresent()) {
-      scaler = LossScaler.resumed(lossScale.get());
+    if (scaler.isDynamic()) {
+      lossScale.ifPresent(scaler::restore);
     }
     this.step = completedSteps;
     this.batches = loader.batches(completedSteps);

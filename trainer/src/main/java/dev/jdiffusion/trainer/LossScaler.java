@@ -29,11 +29,8 @@ public final class LossScaler {
 
   /** Dynamic scaling with PyTorch {@code GradScaler}'s defaults. */
   public static LossScaler dynamic() {
-    return dynamic(65536.0, GROWTH_INTERVAL);
+    return dynamic(65536.0, 2000);
   }
-
-  /** PyTorch {@code GradScaler}'s default growth interval. */
-  private static final int GROWTH_INTERVAL = 2000;
 
   /** Dynamic scaling from {@code initialScale}, doubling after {@code growthInterval} finite steps in a row. */
   public static LossScaler dynamic(double initialScale, int growthInterval) {
@@ -61,11 +58,17 @@ public final class LossScaler {
     return new State(scale, finiteSteps);
   }
 
-  /** A dynamic scaler with PyTorch {@code GradScaler}'s growth interval, continuing from {@code state}. */
-  public static LossScaler resumed(State state) {
-    LossScaler s = dynamic(state.scale(), GROWTH_INTERVAL);
-    s.finiteSteps = state.finiteSteps();
-    return s;
+  /**
+   * Continues from {@code state}: its scale and finite steps, with this scaler's growth interval.
+   *
+   * @throws IllegalStateException for a scaler that does not scale ({@link #none()})
+   */
+  public void restore(State state) {
+    if (!dynamic) {
+      throw new IllegalStateException("only a dynamic loss scaler has a scale to restore");
+    }
+    scale = state.scale();
+    finiteSteps = state.finiteSteps();
   }
 
   /** Whether this scaler scales (and skips overflowing steps). */

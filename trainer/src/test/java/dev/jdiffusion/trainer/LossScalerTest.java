@@ -9,6 +9,19 @@ import org.junit.jupiter.api.Test;
 /** Dynamic loss scaling's rules (Micikevicius et al. 2018) and bf16-mixed's choice of compute type. */
 class LossScalerTest {
 
+  /** A restored scaler continues the count toward its own growth interval; a non-scaling one has nothing to restore. */
+  @Test
+  void restoringAStateContinuesTheCountTowardGrowth() {
+    LossScaler s = LossScaler.dynamic(65536, 3);
+    s.restore(new LossScaler.State(256, 2));
+    assertThat(s.state()).isEqualTo(new LossScaler.State(256, 2));
+    s.update(true);
+    assertThat(s.state()).isEqualTo(new LossScaler.State(512, 0));
+    assertThatThrownBy(() -> LossScaler.none().restore(new LossScaler.State(2, 0)))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> new LossScaler.State(0, 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void halvesOnOverflowAndDoublesAfterTheGrowthIntervalOfFiniteSteps() {
     LossScaler s = LossScaler.dynamic(1024, 3);

@@ -139,7 +139,9 @@ class MixedPrecisionTrainingTest {
         Autocast.ComputeType.FP16)) {
       trainer.lossScaler(LossScaler.dynamic(1e30, 2000));
       assertThat(trainer.trainStep().skipped()).isTrue();   // overflow: the scale halves to 5e29
-      trainer.lossScaler(LossScaler.resumed(new LossScaler.State(1024, 1997)));
+      LossScaler nearGrowth = LossScaler.dynamic(1024, 2000);
+      nearGrowth.restore(new LossScaler.State(1024, 1997));
+      trainer.lossScaler(nearGrowth);
       assertThat(trainer.trainStep().skipped()).isFalse();
       assertThat(trainer.trainStep().skipped()).isFalse();
       assertThat(trainer.lossScaler().state()).isEqualTo(new LossScaler.State(1024, 1999));
