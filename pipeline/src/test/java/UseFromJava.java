@@ -21,7 +21,7 @@ public final class UseFromJava {
     // The main job: train, export to ONNX, sample, score FID, write report.md
     TrainConfig config = env.reader().read(Path.of(args[0]), TrainConfig.class);
     MainJob.Result run = MainJob.run(env, MainJob.Options.builder(config, out.resolve("run"))
-        .samples(64).samplingSteps(10).reference(500).extractor(extractor).log(log).build());
+        .samples(64).evaluations(10).reference(500).extractor(extractor).log(log).build());
     System.out.printf("FID %.2f (extractor %s) in %s%n", run.fid(), run.extractor(), run.report());
 
     // The comparison protocol, one (schedule, weighter, seed) run at a time: a RunSpec is

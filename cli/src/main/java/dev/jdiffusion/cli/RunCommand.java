@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ./diffusion run [CONFIG]}: the whole job ({@link MainJob}). Trains a denoiser, exports it to ONNX
- * (parity-checked), samples it in ONNX Runtime ({@code --sampler}, DDIM by default), scores FID against the dataset's test split with
- * a feature extractor (the small classifier trained on the dataset's training split and cached, unless
+ * (parity-checked), samples it in ONNX Runtime ({@code --sampler}; by default {@link MainJob#defaultSampler}),
+ * scores FID against the dataset's test split with a feature extractor (the small classifier trained on the dataset's training split and cached, unless
  * {@code --extractor} names one), and writes {@code report.md} with the loss curve, a sample grid, the FID
  * and its extractor, and the time each stage took.
  */
@@ -45,11 +45,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--samples", description = "Images to sample for FID (default: 500, quick: 200).")
   Integer samples;
 
-  @Option(names = "--sampler", description = "ddpm, ddim, euler, heun or dpmpp-2m (default: ddim).")
-  String sampler = "ddim";
+  @Option(names = "--sampler", description = "ddpm, ddim, euler, heun or dpmpp-2m (default: ddpm; quick: ddim).")
+  String sampler;
 
   @Option(names = "--sampling-steps", description = "Sampler steps per image: one network evaluation each"
-      + " (heun: 2 x steps - 1) (default: 25, quick: 10).")
+      + " (heun: 2 x steps - 1) (default: about 25 evaluations, heun 13 steps; quick: about 10).")
   Integer samplingSteps;
 
   @Option(names = "--spacing", description = "Timestep grid: trailing, linspace, leading, karras (rho = 7) or logsnr"
@@ -90,17 +90,20 @@ final class RunCommand implements Callable<Integer> {
     }
     MainJob.Options options;
     try {
-      options = MainJob.Options.builder(cfg, dir)
+      MainJob.Options.Builder builder = MainJob.Options.builder(cfg, dir)
           .samples(samples != null ? samples : quick ? 200 : 500)
           .sampler(sampler)
           .spacing(grid)
-          .samplingSteps(samplingSteps != null ? samplingSteps : quick ? 10 : 25)
+          .evaluations(quick ? 10 : MainJob.DEFAULT_EVALUATIONS)
           .reference(reference != null ? reference : quick ? 1000 : 10000)
           .extractor(extractor)
           .quickExtractor(quick)
           .log(log)
-          .progressBar(Progress.interactive())
-          .build();
+          .progressBar(Progress.interactive());
+      if (samplingSteps != null) {
+        builder.samplingSteps(samplingSteps);
+      }
+      options = builder.build();
     } catch (IllegalArgumentException e) {
       throw new UserException("--" + e.getMessage().replace("samplingSteps", "sampling-steps"), e);
     }

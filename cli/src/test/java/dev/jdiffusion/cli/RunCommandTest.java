@@ -108,6 +108,25 @@ class RunCommandTest {
   }
 
   @Test
+  void withoutASamplerTheRunTakesDdpmAndQuickTakesDdim(@TempDir Path dir) throws Exception {
+    Run ddpm = run(dir, CONFIG, "--out", dir.resolve("ddpm").toString());
+    assertThat(ddpm.exit()).as(ddpm.err()).isZero();
+    assertThat(Files.readString(dir.resolve("ddpm/report.md")))
+        .contains("sampler ddpm, trailing spacing, 25 steps: 25 network evaluations per image");
+    // --quick aims at about 10 evaluations, where DDIM is the default; a named sampler gets that budget
+    Run quick = run(dir, CONFIG, "--quick", "--sampler", "heun", "--out", dir.resolve("quick").toString());
+    assertThat(quick.exit()).as(quick.err()).isZero();
+    assertThat(Files.readString(dir.resolve("quick/report.md")))
+        .contains("sampler heun, karras spacing, 5 steps: 9 network evaluations per image");
+    // the default takes a schedule with zero terminal SNR too (where a Karras grid is refused)
+    Run ztsnr = run(dir, CONFIG.replace("parameterization: {name: eps}", "parameterization: {name: v}")
+        .replace("timesteps: 50}", "timesteps: 50, zeroTerminalSnr: true}"), "--out", dir.resolve("ztsnr").toString());
+    assertThat(ztsnr.exit()).as(ztsnr.err()).isZero();
+    assertThat(Files.readString(dir.resolve("ztsnr/report.md")))
+        .contains("sampler ddpm, trailing spacing, 25 steps: 25 network evaluations per image");
+  }
+
+  @Test
   void theRunLineOfDocsSamplingRunsOnATinyConfiguration(@TempDir Path dir) throws Exception {
     List<String> lines = SamplingDocsTest.commandLines("./diffusion run ");
     assertThat(lines).hasSize(1);
