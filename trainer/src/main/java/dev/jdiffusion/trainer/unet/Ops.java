@@ -24,6 +24,15 @@ public final class Ops {
     return FusedOps.available(x) ? FusedOps.silu(x) : siluComposed(x);
   }
 
+  /**
+   * {@link #silu} of a 4-D activation that feeds a convolution: computed channels-last where the engine offers
+   * it ({@link FusedOps#siluChannelsLast}), so that its backward meets the convolution's channels-last input
+   * gradient in the same layout; the same values as {@link #silu}.
+   */
+  public static NDArray siluBeforeConv(NDArray x) {
+    return FusedOps.available(x) ? FusedOps.siluChannelsLast(x) : siluComposed(x);
+  }
+
   /** SiLU from DJL's own ops: two kernels forward, three to four backward. */
   static NDArray siluComposed(NDArray x) {
     return x.mul(Activation.sigmoid(x));

@@ -13,8 +13,9 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * Both routes of SiLU, {@link Ops#silu} (libtorch's {@code silu} through {@link FusedOps}) and
- * {@link Ops#siluComposed} ({@code x * sigmoid(x)} from DJL ops), against the closed forms in double
+ * The routes of SiLU, {@link Ops#silu} (libtorch's {@code silu} through {@link FusedOps}), {@link
+ * Ops#siluBeforeConv} (the same on a channels-last copy) and {@link Ops#siluComposed} ({@code x * sigmoid(x)}
+ * from DJL ops), against the closed forms in double
  * precision: {@code y = x s}, {@code dy/dx = s (1 + x (1 - s))} with {@code s = 1 / (1 + e^-x)}, for the
  * loss {@code L = sum(y * w)} with a fixed random {@code w}. Inputs span [-12, 12] (both saturated tails).
  * Tolerance: {@code |a - b| <= 1e-6 + 1e-6 |b|} per element (float32 results).
@@ -41,6 +42,7 @@ class SiluTest {
     }
     check(Ops::silu, x, w, y, dx, "fused");
     check(Ops::siluComposed, x, w, y, dx, "composed");
+    check(Ops::siluBeforeConv, x, w, y, dx, "channels-last");
   }
 
   private static void check(UnaryOperator<NDArray> silu, float[] xs, float[] ws, double[] y, double[] dx,
