@@ -21,9 +21,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ./diffusion run [CONFIG]}: the whole job ({@link MainJob}). Trains a denoiser, exports it to ONNX
  * (parity-checked), samples it in ONNX Runtime ({@code --sampler}; by default {@link MainJob#defaultSampler}),
- * scores FID against the dataset's test split with a feature extractor (the small classifier trained on the dataset's training split and cached, unless
- * {@code --extractor} names one), and writes {@code report.md} with the loss curve, a sample grid, the FID
- * and its extractor, and the time each stage took.
+ * scores FID against the dataset's test split with a feature extractor (the small classifier trained on the
+ * dataset's training split and cached, unless {@code --extractor} names one), and writes {@code report.md}
+ * with the loss curve, a sample grid, the FID and its extractor, and the time each stage took.
  */
 @Command(name = "run", sortOptions = false,
     description = {"Train, export, sample and score (FID) a denoiser; write a report.",

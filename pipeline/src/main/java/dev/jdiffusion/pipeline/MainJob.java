@@ -69,9 +69,9 @@ public final class MainJob {
    * network evaluations per image: {@code ddpm} (ancestral sampling) above 10, {@code ddim} for 10 or fewer.
    * Chosen from FID per evaluation on the default run's trained model (docs/sampling.md): at 25 evaluations
    * DDPM scored 2.6 FID better than DDIM (51.98 against 54.54, 500 samples, the same noise seed), at 20 and
-   * 50 it was better too, at 10 and 5 DDIM was. Heun with 10 steps scored better still, but a tenth of its
-   * images were noise, rougher than any test image; DDPM's were not. Both samplers take every schedule,
-   * including those with zero terminal SNR.
+   * 50 it was better too, at 10 and 5 DDIM was. Heun with 10 steps scored better still, but a fifth of its
+   * images were rougher than any test image (a tenth pure noise); none of DDPM's were. Both samplers take
+   * every schedule, including those with zero terminal SNR.
    */
   public static String defaultSampler(int evaluations) {
     return evaluations > 10 ? "ddpm" : "ddim";
