@@ -17,7 +17,6 @@ import dev.jdiffusion.sampling.sampler.Samplers;
 import dev.jdiffusion.sampling.sampler.Spacing;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.dataset.ImageShape;
-import dev.jdiffusion.spi.schedule.NoiseSchedule;
 import dev.jdiffusion.trainer.Checkpoint;
 import dev.jdiffusion.trainer.TrainConfig;
 import dev.jdiffusion.trainer.TrainingRun;
@@ -78,11 +77,20 @@ public final class MainJob {
   }
 
   /**
-   * Steps of {@code sampler} for about {@code evaluations} network evaluations per image: Heun evaluates the
-   * network twice per step but once on the last ({@code 2 steps - 1}), the others once per step.
+   * Steps of {@code sampler} for about {@code evaluations} network evaluations per image: the most steps whose
+   * evaluations ({@link Sampler#steps}, on a model with a finite terminal sigma) do not exceed {@code
+   * evaluations}, at least one. Heun evaluates the network twice per step but once on the last, so 25
+   * evaluations are 13 Heun steps; the other samplers evaluate once per step.
+   *
+   * @throws dev.jdiffusion.sampling.sampler.InvalidSamplerException for an unknown sampler name
    */
   public static int stepsFor(String sampler, int evaluations) {
-    return sampler.equalsIgnoreCase("heun") ? Math.max(1, (evaluations + 1) / 2) : evaluations;
+    for (int steps = evaluations; steps > 1; steps--) {
+      if (Samplers.create(sampler, SamplerOptions.of(steps)).steps(Integer.MAX_VALUE) <= evaluations) {
+        return steps;
+      }
+    }
+    return 1;
   }
 
   /**
@@ -93,11 +101,10 @@ public final class MainJob {
    * @param samples images to sample for FID
    * @param sampler the sampler's name, as {@link Samplers#create} takes it ({@code ddim}, {@code ddpm},
    *     {@code euler}, {@code heun}, {@code dpmpp-2m}); the builder's default is {@link
-   *     MainJob#defaultSampler} for {@code evaluations}
+   *     MainJob#defaultSampler} for {@link Builder#evaluations(int)}
    * @param spacing the sampler's timestep grid; null: the sampler's default
    * @param samplingSteps the sampler's steps per image; the builder's default is {@link MainJob#stepsFor} the
-   *     sampler and {@code evaluations}
-   * @param evaluations the network evaluations per image the builder aimed at for a sampler or steps not given
+   *     sampler and {@link Builder#evaluations(int)}
    * @param reference test-split images to compare the samples with
    * @param extractor the FID feature extractor (ONNX); empty: the cached classifier for the dataset
    * @param quickExtractor when the cached classifier has to be trained, train it on 2000 images for one
@@ -106,7 +113,7 @@ public final class MainJob {
    * @param progressBar show progress as a terminal bar instead of lines on {@code log}
    */
   public record Options(TrainConfig config, Path out, int samples, String sampler, Spacing spacing,
-      int samplingSteps, int evaluations, int reference, Optional<Path> extractor, boolean quickExtractor,
+      int samplingSteps, int reference, Optional<Path> extractor, boolean quickExtractor,
       PrintWriter log, boolean progressBar) {
     public Options {
       Objects.requireNonNull(config, "config");
@@ -121,9 +128,6 @@ public final class MainJob {
       }
       if (samplingSteps < 1) {
         throw new IllegalArgumentException("samplingSteps: " + samplingSteps + " is not >= 1");
-      }
-      if (evaluations < 1) {
-        throw new IllegalArgumentException("evaluations: " + evaluations + " is not >= 1");
       }
       if (reference < 2) {
         throw new IllegalArgumentException("reference: " + reference + " is not >= 2");
@@ -254,7 +258,7 @@ public final class MainJob {
         }
         String name = sampler != null ? sampler : defaultSampler(evaluations);
         int steps = samplingSteps != null ? samplingSteps : stepsFor(name, evaluations);
-        return new Options(config, out, samples, name, spacing, steps, evaluations, reference,
+        return new Options(config, out, samples, name, spacing, steps, reference,
             Optional.ofNullable(extractor), quickExtractor, log, progressBar);
       }
     }
@@ -307,10 +311,9 @@ public final class MainJob {
           + "): choose another --out, or delete it first");
     }
     int nSamples = options.samples();
-    NoiseSchedule schedule = env.plugins().schedule(cfg.schedule());
     Sampler sampler = options.createSampler();
     // Refuse a grid the trained model could not take (e.g. a sigma grid at zero terminal SNR) before training.
-    SamplerPlan.evaluations(sampler, schedule,
+    SamplerPlan.evaluations(sampler, env.plugins().schedule(cfg.schedule()),
         env.plugins().parameterization(cfg.parameterization()), "sampler " + sampler.name());
     Files.createDirectories(dir);
     Map<String, Double> seconds = new LinkedHashMap<>();
