@@ -128,13 +128,11 @@ public final class Int8Quantizer {
   /**
    * The operators of the graph ONNX Runtime runs after its optimizations (all levels), counted by
    * {@code domain:op_type} ({@code ai.onnx} for the default domain): shows whether the QDQ groups were fused,
-   * e.g. into {@code com.microsoft:QLinearConv}.
-   *
-   * @param scratch a directory for the optimized model, deleted afterwards
+   * e.g. into {@code com.microsoft:QLinearConv}. The optimized model goes to a temporary file, deleted
+   * afterwards.
    */
-  public static Map<String, Integer> optimizedOperators(ModelProto model, Path scratch)
-      throws OrtException, IOException {
-    Path file = Files.createTempFile(scratch, "optimized", ".onnx");
+  public static Map<String, Integer> optimizedOperators(ModelProto model) throws OrtException, IOException {
+    Path file = Files.createTempFile("jdiffusion-optimized", ".onnx");
     try {
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
