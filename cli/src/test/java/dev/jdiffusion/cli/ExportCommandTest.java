@@ -8,6 +8,8 @@ import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.sampling.OnnxDenoiser;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * train (a few steps) -> export -> the file describes itself and samples; a failed parity check writes nothing;
- * {@code --quantize int8} writes an int8 model that says so and samples; bad quantization options are one line,
- * exit 2.
+ * {@code --quantize int8} (the command of docs/sampling.md) writes an int8 model that says so and samples; bad
+ * quantization options are one line, exit 2.
  */
 class ExportCommandTest {
   @TempDir static Path dir;
@@ -69,11 +71,18 @@ class ExportCommandTest {
     assertThat(strict).doesNotExist();
   }
 
+  /** The command of docs/sampling.md ("An int8 model"), on this test's run and with 8 calibration images. */
   @Test
   void exportsAnInt8ModelThatSaysSoAndSamples() throws Exception {
+    List<String> documented = SamplingDocsTest.commandLines("./diffusion export ");
+    assertThat(documented).containsExactly(
+        "./diffusion export out/run/train --out out/model-int8.onnx --quantize int8 --calibration 64");
     Path model = dir.resolve("int8.onnx");
-    var r = WeightsCommandTest.run("export", run.toString(), "--out", model.toString(), "--quantize", "int8",
-        "--calibration", "8");
+    List<String> args = new ArrayList<>(List.of(documented.get(0).substring("./diffusion ".length()).split(" ")));
+    args.set(args.indexOf("out/run/train"), run.toString());
+    args.set(args.indexOf("out/model-int8.onnx"), model.toString());
+    args.set(args.indexOf("64"), "8");
+    var r = WeightsCommandTest.run(args.toArray(String[]::new));
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("ONNX opset 17, int8 QDQ, output 'v', ema weights of step 4")
         .contains("parity DJL vs ONNX Runtime (float32 model), batch 8");
