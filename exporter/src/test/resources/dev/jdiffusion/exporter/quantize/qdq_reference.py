@@ -14,6 +14,7 @@ import torch
 from onnx import numpy_helper
 
 torch.set_grad_enabled(False)
+torch.set_num_threads(1)  # small graphs; do not oversubscribe the cores the test JVM uses
 
 
 def attrs(node):
