@@ -20,7 +20,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ./diffusion export CHECKPOINT --out model.onnx}: writes a trained denoiser as self-describing ONNX
  * (EMA weights unless {@code --raw}), then runs the same random inputs through DJL and ONNX Runtime and
- * fails (exit code 1, no file written) when the outputs differ by more than the tolerance.
+ * fails (exit code 1, no file written) when the outputs differ by more than the tolerance. With
+ * {@code --quantize int8 [--calibration N]} the checked float32 graph is then quantized (int8 convolutions,
+ * activation ranges from N noised training images) and written instead, and its difference from the float32
+ * model is reported.
  */
 @Command(name = "export", sortOptions = false,
     description = "Export a checkpoint to ONNX (opset 17) with metadata; check parity against DJL.")
@@ -44,20 +47,58 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--parity-batch", description = "Batch of the larger parity check (default: ${DEFAULT-VALUE}).")
   int parityBatch = 8;
 
+  @Option(names = "--quantize", paramLabel = "int8",
+      description = "Write an int8 model instead of float32 (opt-in): int8 convolutions in the QDQ form ONNX Runtime"
+          + " runs as QLinearConv; activation ranges calibrated on noised training images.")
+  String quantize;
+
+  @Option(names = "--calibration", paramLabel = "N",
+      description = "With --quantize: training images the activation ranges come from (default: "
+          + DEFAULT_CALIBRATION + ", at most " + CheckpointExport.MAX_CALIBRATION_IMAGES + ").")
+  String calibration; // parsed here, so that every bad value is one line
+
+  static final int DEFAULT_CALIBRATION = 64;
+
   @Override
   public Integer call() throws IOException, OrtException {
     PrintWriter log = spec.commandLine().getOut();
+    int calibrationImages = 0;
+    if (quantize != null) {
+      if (!quantize.equals("int8")) {
+        throw new UserException("--quantize " + quantize + " is not allowed: must be int8");
+      }
+      String allowed = " is not allowed: must be an integer in [1, " + CheckpointExport.MAX_CALIBRATION_IMAGES + "]";
+      try {
+        calibrationImages = calibration == null ? DEFAULT_CALIBRATION : Integer.parseInt(calibration.strip());
+      } catch (NumberFormatException e) {
+        throw new UserException("--calibration " + calibration + allowed, e);
+      }
+      if (calibrationImages < 1 || calibrationImages > CheckpointExport.MAX_CALIBRATION_IMAGES) {
+        throw new UserException("--calibration " + calibration + allowed);
+      }
+    } else if (calibration != null) {
+      throw new UserException("--calibration " + calibration + " needs --quantize int8");
+    }
     Writable.requireParent("--out", out);
     try {
       DenoiserExport.Report r = CheckpointExport.export(Environment.of(main.injector(), Main.version()),
-          CheckpointExport.resolve(checkpoint), out, !raw, parityBatch, tolerance);
-      log.printf(Locale.ROOT, "wrote %s (%.1f MB, ONNX opset 17, output '%s', %s weights of step %d)%n",
-          r.file(), r.bytes() / 1e6, r.metadata().parameterization(), r.metadata().weights(),
-          r.metadata().trainingStep());
+          CheckpointExport.resolve(checkpoint), out, !raw, parityBatch, tolerance, calibrationImages);
+      log.printf(Locale.ROOT, "wrote %s (%.1f MB, ONNX opset 17%s, output '%s', %s weights of step %d)%n",
+          r.file(), r.bytes() / 1e6, r.quantization().isPresent() ? ", int8 QDQ" : "",
+          r.metadata().parameterization(), r.metadata().weights(), r.metadata().trainingStep());
       for (ParityCheck.Result p : r.parity()) {
-        log.printf(Locale.ROOT, "parity DJL vs ONNX Runtime, batch %d: max |diff| = %.3g (outputs up to %.3g; tolerance %.1g)%n",
-            p.batch(), p.maxAbsDifference(), p.maxAbsOutput(), tolerance);
+        log.printf(Locale.ROOT, "parity DJL vs ONNX Runtime%s, batch %d: max |diff| = %.3g (outputs up to %.3g; tolerance %.1g)%n",
+            r.quantization().isPresent() ? " (float32 model)" : "", p.batch(), p.maxAbsDifference(),
+            p.maxAbsOutput(), tolerance);
       }
+      r.quantization().ifPresent(q -> {
+        log.printf(Locale.ROOT, "int8: %d of %d convolutions quantized (the first and last stay float32), %d run as"
+                + " QLinearConv in ONNX Runtime; activation ranges from %d noised training images%n",
+            q.quantized(), q.convolutions(), q.fused(), q.calibrationImages());
+        log.printf(Locale.ROOT, "int8 vs float32 in ONNX Runtime, %d other noised training images: max |diff| = %.3g,"
+                + " rms %.3g (output rms %.3g)%n", q.agreement().images(), q.agreement().maxAbsDifference(),
+            q.agreement().rmsDifference(), q.agreement().rmsReference());
+      });
       log.flush();
       return 0;
     } catch (DenoiserExport.ParityException e) {

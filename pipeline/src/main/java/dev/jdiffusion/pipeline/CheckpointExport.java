@@ -4,12 +4,14 @@ import ai.djl.ndarray.NDManager;
 import ai.onnxruntime.OrtException;
 import dev.jdiffusion.core.model.ModelMetadata;
 import dev.jdiffusion.exporter.DenoiserExport;
+import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.trainer.Checkpoint;
 import dev.jdiffusion.trainer.TrainConfig;
 import dev.jdiffusion.trainer.unet.UNet;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** A training checkpoint written as self-describing ONNX, parity-checked against DJL. */
 public final class CheckpointExport {
@@ -30,6 +32,30 @@ public final class CheckpointExport {
    */
   public static DenoiserExport.Report export(Environment env, Path checkpoint, Path out, boolean ema,
       int parityBatch, double tolerance) throws IOException, OrtException {
+    return export(env, checkpoint, out, ema, parityBatch, tolerance, 0);
+  }
+
+  /** Images on which an int8 export is compared with the float32 one (other images than the calibration's). */
+  public static final int INT8_EVALUATION_IMAGES = 32;
+  /** The most calibration images an int8 export takes. */
+  public static final int MAX_CALIBRATION_IMAGES = 4096;
+
+  /**
+   * Loads the checkpoint and exports its network; with {@code calibrationImages > 0} as an int8 model
+   * (see {@link DenoiserExport#export(UNet, ModelMetadata, Path, int, double, Optional)}), its activation
+   * ranges calibrated on that many images of the checkpoint's training dataset, noised at timesteps spread
+   * over the schedule ({@link NoisedInputs}, seed 0), and compared with the float32 model on
+   * {@value #INT8_EVALUATION_IMAGES} other noised images (seed 1).
+   *
+   * @param calibrationImages 0 for a float32 model, else 1 .. {@value #MAX_CALIBRATION_IMAGES}
+   * @throws PipelineException when the checkpoint's configuration names no dataset to calibrate on
+   */
+  public static DenoiserExport.Report export(Environment env, Path checkpoint, Path out, boolean ema,
+      int parityBatch, double tolerance, int calibrationImages) throws IOException, OrtException {
+    if (calibrationImages < 0 || calibrationImages > MAX_CALIBRATION_IMAGES) {
+      throw new IllegalArgumentException("calibration images = " + calibrationImages
+          + " is not allowed: must be in [0, " + MAX_CALIBRATION_IMAGES + "]");
+    }
     try (NDManager manager = NDManager.newBaseManager()) {
       Checkpoint.Contents contents = Checkpoint.read(checkpoint, manager);
       TrainConfig config = env.reader().convert(checkpoint + " (resolved config)", contents.config(),
@@ -37,7 +63,21 @@ public final class CheckpointExport {
       UNet net = Checkpoint.loadNetwork(checkpoint, manager, ema);
       ModelMetadata meta = DenoiserExport.metadata(env.plugins(), env.reader(), config, net.config(),
           contents.step(), ema ? "ema" : "raw", env.version());
-      return DenoiserExport.export(net, meta, out, parityBatch, tolerance);
+      Optional<DenoiserExport.Int8Calibration> int8 = Optional.empty();
+      if (calibrationImages > 0) {
+        if (config.dataset().isEmpty()) {
+          throw new PipelineException(checkpoint + ": its configuration names no dataset, and an int8 export"
+              + " calibrates on the training data; export it without --quantize");
+        }
+        try (DatasetSource data = env.plugins().openDataset(config.dataset().get())) {
+          int8 = Optional.of(new DenoiserExport.Int8Calibration(
+              NoisedInputs.fromDataset(data, meta.alphabar(), calibrationImages, 0, 0),
+              NoisedInputs.fromDataset(data, meta.alphabar(), INT8_EVALUATION_IMAGES, 0.5, 1),
+              calibrationImages + " training images noised at timesteps spread over 0.." + (meta.timesteps() - 1)
+                  + " (seed 0); per-tensor min/max"));
+        }
+      }
+      return DenoiserExport.export(net, meta, out, parityBatch, tolerance, int8);
     }
   }
 

@@ -39,6 +39,10 @@ import java.util.Objects;
  *   <tr><td>{@code jdiffusion.dataset}</td><td>the dataset's configuration as JSON</td></tr>
  *   <tr><td>{@code jdiffusion.training_step}</td><td>the optimizer step the weights come from</td></tr>
  *   <tr><td>{@code jdiffusion.weights}</td><td>{@code ema} or {@code raw}</td></tr>
+ *   <tr><td>{@code jdiffusion.quantization}</td><td>only in a quantized model: {@code int8} (convolutions in
+ *       ONNX QDQ form, see the exporter's {@code QdqRewrite}); absent in a float32 model</td></tr>
+ *   <tr><td>{@code jdiffusion.quantization.calibration}</td><td>only in a quantized model: which inputs the
+ *       activation ranges come from</td></tr>
  * </table>
  */
 public record ModelMetadata(

@@ -128,8 +128,17 @@ public final class OnnxGraphBuilder {
 
   /** Adds a node whose single output has a given name (e.g. the graph output). */
   public void nodeInto(String opType, String[] inputs, String output, Object... attributes) {
-    NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(fresh("n_" + opType))
-        .addOutput(output);
+    graph.addNode(nodeProto(opType, fresh("n_" + opType), inputs, output, attributes));
+  }
+
+  /**
+   * A node of the default domain with one output, for code that edits an existing graph.
+   *
+   * @param attributes pairs of name and value, as for {@link #node}
+   */
+  public static NodeProto nodeProto(String opType, String name, String[] inputs, String output,
+      Object... attributes) {
+    NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(name).addOutput(output);
     for (String in : inputs) {
       n.addInput(in);
     }
@@ -139,7 +148,31 @@ public final class OnnxGraphBuilder {
     for (int i = 0; i < attributes.length; i += 2) {
       n.addAttribute(attribute((String) attributes[i], attributes[i + 1]));
     }
-    graph.addNode(n);
+    return n.build();
+  }
+
+  /**
+   * An initializer of any element type from its little-endian bytes ({@code raw_data}), for code that edits
+   * an existing graph.
+   *
+   * @throws IllegalArgumentException when the bytes do not fill the shape
+   */
+  public static TensorProto tensor(String name, TensorProto.DataType elemType, int bytesPerValue,
+      byte[] littleEndian, long... dims) {
+    long count = 1;
+    for (long d : dims) {
+      count *= d;
+    }
+    if (count * bytesPerValue != littleEndian.length) {
+      throw new IllegalArgumentException(name + ": " + littleEndian.length + " bytes do not fill shape "
+          + java.util.Arrays.toString(dims) + " of " + bytesPerValue + "-byte values");
+    }
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(elemType.getNumber())
+        .setRawData(com.google.protobuf.ByteString.copyFrom(littleEndian));
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    return t.build();
   }
 
   private static AttributeProto attribute(String name, Object value) {
