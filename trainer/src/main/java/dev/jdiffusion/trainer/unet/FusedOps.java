@@ -334,7 +334,7 @@ public final class FusedOps {
   /**
    * Cross-correlation of {@code x (B, Cin, H, W)} with {@code weight (Cout, Cin, kH, kW)} plus
    * {@code bias (Cout)}, zero padding {@code padding} and stride {@code stride} on both axes (PyTorch's
-   * {@code conv2d}), returned in the usual contiguous NCHW layout. It runs on the NCHW array as
+   * {@code conv2d}), returned in the usual contiguous NCHW layout. In float32 it runs on the NCHW array as
    * it is where a probe of this shape found libtorch's NCHW route right ({@link #nchwRoute}), else on a
    * channels-last (NHWC) copy of {@code x} (the ops around the convolutions are slower on channels-last
    * arrays: in one profiled unet-xs step, libtorch's group norm and its backward took 20 to 30 times as
@@ -363,8 +363,7 @@ public final class FusedOps {
   /**
    * {@link #conv2d(NDArray, NDArray, NDArray, int, int)} computed in {@code type}: for a low precision,
    * input, weight and bias are cast to it on the way in (so autograd returns float32 gradients) and the
-   * output is cast back to float32 (on the channels-last route in the same pass that restores the NCHW
-   * layout; the probe of {@link #nchwRoute} chooses the route per shape and type). Inputs of one channel or
+   * output is cast back to float32 in the same pass that restores the NCHW layout. Inputs of one channel or
    * one pixel (the thnn route) stay float32: libtorch's im2col convolution has no fast low-precision
    * kernel, and they are a tiny share of the work. So do convolutions whose output channel count is not a
    * multiple of 8 (in these networks only the last one, to the image's channels): on this project's test
