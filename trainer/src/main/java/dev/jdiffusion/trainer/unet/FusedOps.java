@@ -299,6 +299,59 @@ public final class FusedOps {
     return true;
   }
 
+  /**
+   * How far {@code candidate}, a TorchScript expression of a convolution of {@code xb, wb, bb} (contiguous
+   * NCHW input, weight, bias), is from the channels-last route on random data of these shapes: the largest
+   * absolute difference over the largest magnitude, for the output and for the gradients of {@code sum(y * g)}
+   * with respect to input, weight and bias, in that order (NaN where either side is not finite).
+   *
+   * @param name distinguishes candidates in the module cache
+   */
+  static float[] routeDifferences(String candidate, String name, Shape xShape, Shape weightShape, int stride,
+      int padding, NDManager manager) {
+    String s = "[" + stride + ", " + stride + "]";
+    String p = "[" + padding + ", " + padding + "]";
+    // the candidate first, so that memory it might leave unwritten cannot hold the reference's numbers
+    String body = "    xb = x.contiguous().clone().requires_grad_(True)\n"
+        + "    wb = weight.clone().requires_grad_(True)\n"
+        + "    bb = bias.clone().requires_grad_(True)\n"
+        + "    yb = " + candidate + "\n"
+        + "    gb = torch.autograd.grad([(yb * g).sum()], [xb, wb, bb])\n"
+        + "    xa = x.contiguous(memory_format=" + CHANNELS_LAST + ").requires_grad_(True)\n"
+        + "    wa = weight.clone().requires_grad_(True)\n"
+        + "    ba = bias.clone().requires_grad_(True)\n"
+        + "    ya = torch.conv2d(xa, wa, ba, " + s + ", " + p + ")\n"
+        + "    ga = torch.autograd.grad([(ya * g).sum()], [xa, wa, ba])\n"
+        + "    pairs = [(ya.detach(), yb.detach())]\n"
+        + "    for i in range(3):\n"
+        + "      a = ga[i]\n"
+        + "      c = gb[i]\n"
+        + "      assert a is not None\n"
+        + "      assert c is not None\n"
+        + "      pairs.append((a, c))\n"
+        + "    out: List[Tensor] = []\n"
+        + "    for pair in pairs:\n"
+        + "      out.append((pair[0] - pair[1]).abs().max() / pair[0].abs().max())\n"
+        + "    return torch.stack(out)\n";
+    Random random = new Random(0x5eedL ^ xShape.hashCode() ^ weightShape.hashCode());
+    NDArray x = manager.create(gaussian(random, xShape.size()), xShape);
+    NDArray w = manager.create(gaussian(random, weightShape.size()), weightShape);
+    Shape biasShape = new Shape(weightShape.get(0));
+    NDArray b = manager.create(gaussian(random, biasShape.size()), biasShape);
+    long outH = (xShape.get(2) + 2L * padding - weightShape.get(2)) / stride + 1;
+    long outW = (xShape.get(3) + 2L * padding - weightShape.get(3)) / stride + 1;
+    Shape yShape = new Shape(xShape.get(0), weightShape.get(0), outH, outW);
+    NDArray g = manager.create(gaussian(random, yShape.size()), yShape);
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(true);
+    try {
+      return callBody("conv2d_probe_" + name + "_s" + stride + "_p" + padding, body,
+          "x: Tensor, weight: Tensor, bias: Tensor, g: Tensor", x, w, b, g).toFloatArray();
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
+  }
+
   private static float[] gaussian(Random random, long n) {
     float[] a = new float[Math.toIntExact(n)];
     for (int i = 0; i < a.length; i++) {
