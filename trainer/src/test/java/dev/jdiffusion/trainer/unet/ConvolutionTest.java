@@ -31,10 +31,7 @@ import org.junit.jupiter.api.TestFactory;
  * <p>The channel counts include those that are not multiples of oneDNN's channel blocks (1, 3, 8, 24, 48):
  * libtorch's NCHW convolution got exactly these wrong on a machine whose hypervisor hides the CPU's cache
  * sizes (input gradients off by O(1), or NaN; see {@link FusedOps#conv2d}), which made training fail at
- * random. The route checked is the one {@code FusedOps} picks for each shape on this machine: libtorch's NCHW
- * convolution where its probe ({@link FusedOps#nchwRoute}) found it agreeing with the channels-last route,
- * else the channels-last route. Tolerance: {@code |a - b| <= 1e-4 + 1e-4 |b|} per element (float32 sums of
- * at most 432 terms).
+ * random. Tolerance: {@code |a - b| <= 1e-4 + 1e-4 |b|} per element (float32 sums of at most 432 terms).
  */
 class ConvolutionTest {
   private static final double TOL = 1e-4;
