@@ -2,6 +2,7 @@ package dev.jdiffusion.trainer.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
@@ -17,7 +18,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.ZipOutputStream;
 import org.slf4j.Logger;
@@ -65,6 +68,22 @@ public final class FusedOps {
   private static final int FLOAT32 = 6;
 
   private static final Map<String, PtSymbolBlock> MODULES = new ConcurrentHashMap<>();
+
+  /**
+   * The channel counts (input and output) a convolution needs for {@link #nchwRoute}: a multiple of the
+   * largest channel block oneDNN copies activations into on CPUs with AVX-512 (16 in float32, up to 32 in
+   * some of its kernels: 48 input channels at stride 2 were corrupted on the test machine).
+   */
+  static final int NCHW_CHANNEL_BLOCK = 32;
+
+  /** {@link #nchwRoute}'s probe results, by input shape, weight shape, stride and padding. */
+  private static final Map<String, Boolean> NCHW_AGREES = new ConcurrentHashMap<>();
+
+  /** The largest relative difference between the two float32 convolution routes that {@link #agree} accepts. */
+  private static final double PROBE_TOLERANCE = 1e-3;
+
+  /** {@link #PROBE_TOLERANCE} for bfloat16 and float16 convolutions. */
+  private static final double PROBE_TOLERANCE_LOW_PRECISION = 0.03;
 
   private static final Logger LOG = LoggerFactory.getLogger(FusedOps.class);
 
@@ -133,16 +152,215 @@ public final class FusedOps {
   public static NDArray conv2d(Conv2d block, ParameterStore ps, NDArray x, boolean training) {
     Shape stride = block.getStride();
     Shape padding = block.getPadding();
-    boolean plain = block.getGroups() == 1 && block.isIncludeBias()
-        && new Shape(1, 1).equals(block.getDilation())
-        && stride.dimension() == 2 && stride.get(0) == stride.get(1)
-        && padding.dimension() == 2 && padding.get(0) == padding.get(1);
-    if (!plain || !available(x)) {
+    if (!plain(block) || !available(x)) {
       return block.forward(ps, new NDList(x), training).singletonOrThrow();
     }
     NDArray weight = ps.getValue(block.getParameters().get("weight"), x.getDevice(), training);
     NDArray bias = ps.getValue(block.getParameters().get("bias"), x.getDevice(), training);
     return conv2d(x, weight, bias, Math.toIntExact(stride.get(0)), Math.toIntExact(padding.get(0)));
+  }
+
+  /**
+   * Whether the convolution of an {@code xShape} input with a {@code weightShape} weight, computed in {@code
+   * type}, runs on the NCHW array as it is ({@code torch.conv2d} without the channels-last copies). The NCHW
+   * route needs no layout copy before or after the convolution, and its input gradient comes back in the
+   * layout of the arrays group norm and SiLU saved: training steps ran 1.2 to 1.3 times as fast with it
+   * (docs/benchmarks.md). It is taken only where both hold:
+   * <ul>
+   *   <li>input and output channel counts are multiples of {@value #NCHW_CHANNEL_BLOCK}, so that none of
+   *       oneDNN's blocked copies has a padded channel block. The oneDNN defect described at {@link
+   *       #conv2d(NDArray, NDArray, NDArray, int, int)} lives in those padded copies: on this project's test
+   *       machine it corrupted 448 of 4689 probed shapes (batch 1 to 64, 4x4 to 64x64, 8 to 192 channels,
+   *       3x3 and 1x1, strides 1 and 2, float32 and bfloat16, one, two and four threads), every one with a
+   *       channel count that is not a multiple of 32 (among them 48 input channels at stride 2), and none of
+   *       the 1761 whose counts both are (docs/testing.md);</li>
+   *   <li>libtorch's own NCHW route, probed once per shape and type in this process ({@link #probeNchw}) on
+   *       memory filled with NaN first, gives the values and gradients of the channels-last route, which
+   *       {@code ConvolutionTest} and {@code MixedPrecisionConvolutionTest} hold to direct sums: a guard for
+   *       machines whose oneDNN blocks channels differently.</li>
+   * </ul>
+   * Inputs of one channel or one pixel take libtorch's im2col convolution either way.
+   */
+  static boolean nchwRoute(Shape xShape, Shape weightShape, int stride, int padding, Autocast.ComputeType type,
+      NDArray like) {
+    if (!nchwCandidate(xShape, weightShape)) {
+      return false;
+    }
+    String key = xShape + " " + weightShape + " s" + stride + " p" + padding + " " + type;
+    return NCHW_AGREES.computeIfAbsent(key, k -> probeNchw(xShape, weightShape, stride, padding, type, like));
+  }
+
+  /**
+   * Whether a convolution of these shapes may take the NCHW route at all (before the probe): a 4-d input of
+   * more than one pixel, input and output channels multiples of {@value #NCHW_CHANNEL_BLOCK}.
+   */
+  static boolean nchwCandidate(Shape xShape, Shape weightShape) {
+    return xShape.dimension() == 4 && xShape.get(2) * xShape.get(3) > 1
+        && xShape.get(1) % NCHW_CHANNEL_BLOCK == 0 && weightShape.get(0) % NCHW_CHANNEL_BLOCK == 0;
+  }
+
+  /**
+   * Whether {@code block}'s convolution of an {@code x}-shaped input reads a channels-last array (the route of
+   * {@link #conv2d(Conv2d, ParameterStore, NDArray, boolean)} under the current {@link Autocast} type): true for
+   * the channels-last route, false for the NCHW route, the im2col route and DJL's own convolution.
+   */
+  static boolean readsChannelsLast(Conv2d block, NDArray x) {
+    if (!plain(block) || !available(x)) {
+      return false;
+    }
+    Shape weightShape = block.getParameters().get("weight").getArray().getShape();
+    Shape shape = x.getShape();
+    if (shape.dimension() != 4 || shape.get(1) == 1 || shape.get(2) * shape.get(3) == 1) {
+      return false; // the im2col route
+    }
+    return !nchwRoute(shape, weightShape, Math.toIntExact(block.getStride().get(0)),
+        Math.toIntExact(block.getPadding().get(0)), convolutionType(weightShape.get(0), Autocast.current()), x);
+  }
+
+  /** The type a convolution with {@code outChannels} output channels computes in when {@code requested}. */
+  private static Autocast.ComputeType convolutionType(long outChannels, Autocast.ComputeType requested) {
+    return outChannels % LOW_PRECISION_CHANNEL_BLOCK == 0 ? requested : Autocast.ComputeType.FP32;
+  }
+
+  /**
+   * Runs one convolution of random data (a fixed seed, drawn in Java: libtorch's generator, which training
+   * draws its noise from, is left alone) both ways, NCHW and channels-last, in {@code type}, with the
+   * backward pass of {@code sum(y * g)} for a random {@code g}, and says whether the outputs and the
+   * gradients of input, weight and bias {@link #agree} within {@code type}'s tolerance. Float32 summation
+   * orders differ by about 1e-6 of the largest magnitude, and the low precisions' by a rounding of their
+   * results; the defect's errors are of the order of the values themselves (or NaN).
+   */
+  static boolean probeNchw(Shape xShape, Shape weightShape, int stride, int padding,
+      Autocast.ComputeType type, NDArray like) {
+    float[] differences;
+    try (NDManager manager = like.getManager().newSubManager()) {
+      poison(manager, xShape, weightShape);
+      differences = routeDifferences(expression("xb", "wb", "bb", stride, padding, type), "nchw" + suffix(type),
+          xShape, weightShape, stride, padding, type, manager);
+    }
+    if (agree(differences, type)) {
+      return true;
+    }
+    LOG.debug("convolution {} {} stride {} padding {} in {}: libtorch's NCHW route differs from the channels-last "
+        + "route here (relative differences of output, input, weight and bias gradients {}); using channels-last",
+        xShape, weightShape, stride, padding, type, Arrays.toString(differences));
+    return false;
+  }
+
+  /**
+   * Fills memory the allocator will hand out next with NaN: arrays of NaN about the size of the convolution's
+   * blocked copies are allocated and freed, so that a copy that leaves part of its destination unwritten
+   * reads NaN there, which the probe refuses, rather than zeros or stale numbers that may happen to pass.
+   * (Freed memory is reused when the allocator keeps it, as glibc does under the launcher's malloc settings
+   * and as libtorch's caching allocator does on a GPU; where it is returned to the system instead, the fresh
+   * pages are zero, and the channel-count rule of {@link #nchwRoute} is the guarantee.)
+   */
+  private static void poison(NDManager manager, Shape xShape, Shape weightShape) {
+    long spatial = (xShape.get(2) + 2) * (xShape.get(3) + 2);
+    long channels = Math.max(xShape.get(1), weightShape.get(0)) + NCHW_CHANNEL_BLOCK;
+    long size = xShape.get(0) * channels * spatial;
+    java.util.List<NDArray> arrays = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      arrays.add(manager.full(new Shape(size + 64L * i), Float.NaN));
+      arrays.add(manager.full(new Shape(size / 4 + 64L * i), Float.NaN));
+    }
+    arrays.forEach(NDArray::close);
+  }
+
+  /**
+   * TorchScript for the convolution of {@code x, w, b} in {@code type}: the arguments cast to it and the
+   * result cast back to float32 for a low precision.
+   */
+  private static String expression(String x, String w, String b, int stride, int padding,
+      Autocast.ComputeType type) {
+    String to = type == Autocast.ComputeType.FP32 ? "" : ".to(" + type.scalarType() + ")";
+    return "torch.conv2d(" + x + to + ", " + w + to + ", " + b + to + ", [" + stride + ", " + stride + "], ["
+        + padding + ", " + padding + "])" + (to.isEmpty() ? "" : ".to(" + FLOAT32 + ")");
+  }
+
+  /**
+   * How far {@code candidate}, a TorchScript expression of a convolution of {@code xb, wb, bb} (contiguous
+   * NCHW input, weight, bias, all float32 and returning float32), is from the channels-last route in {@code
+   * type} on random data of these shapes: the largest absolute difference over the largest magnitude, for the
+   * output and for the gradients of {@code sum(y * g)} with respect to input, weight and bias, in that order
+   * (NaN where either side is not finite).
+   *
+   * @param name distinguishes candidates in the module cache
+   */
+  static float[] routeDifferences(String candidate, String name, Shape xShape, Shape weightShape, int stride,
+      int padding, Autocast.ComputeType type, NDManager manager) {
+    // the candidate first, so that memory it might leave unwritten cannot hold the reference's numbers
+    String body = "    xb = x.contiguous().clone().requires_grad_(True)\n"
+        + "    wb = weight.clone().requires_grad_(True)\n"
+        + "    bb = bias.clone().requires_grad_(True)\n"
+        + "    yb = " + candidate + "\n"
+        + "    gb = torch.autograd.grad([(yb * g).sum()], [xb, wb, bb])\n"
+        + "    xa = x.contiguous(memory_format=" + CHANNELS_LAST + ").requires_grad_(True)\n"
+        + "    wa = weight.clone().requires_grad_(True)\n"
+        + "    ba = bias.clone().requires_grad_(True)\n"
+        + "    ya = " + expression("xa", "wa", "ba", stride, padding, type) + "\n"
+        + "    ga = torch.autograd.grad([(ya * g).sum()], [xa, wa, ba])\n"
+        + "    pairs = [(ya.detach(), yb.detach())]\n"
+        + "    for i in range(3):\n"
+        + "      a = ga[i]\n"
+        + "      c = gb[i]\n"
+        + "      assert a is not None\n"
+        + "      assert c is not None\n"
+        + "      pairs.append((a, c))\n"
+        + "    out: List[Tensor] = []\n"
+        + "    for pair in pairs:\n"
+        + "      out.append((pair[0] - pair[1]).abs().max() / pair[0].abs().max())\n"
+        + "    return torch.stack(out)\n";
+    Random random = new Random(0x5eedL ^ xShape.hashCode() ^ weightShape.hashCode());
+    NDArray x = manager.create(gaussian(random, xShape.size()), xShape);
+    NDArray w = manager.create(gaussian(random, weightShape.size()), weightShape);
+    Shape biasShape = new Shape(weightShape.get(0));
+    NDArray b = manager.create(gaussian(random, biasShape.size()), biasShape);
+    long outH = (xShape.get(2) + 2L * padding - weightShape.get(2)) / stride + 1;
+    long outW = (xShape.get(3) + 2L * padding - weightShape.get(3)) / stride + 1;
+    Shape yShape = new Shape(xShape.get(0), weightShape.get(0), outH, outW);
+    NDArray g = manager.create(gaussian(random, yShape.size()), yShape);
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(true);
+    try {
+      return callBody("conv2d_probe_" + name + "_s" + stride + "_p" + padding + suffix(type), body,
+          "x: Tensor, weight: Tensor, bias: Tensor, g: Tensor", x, w, b, g).toFloatArray();
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
+  }
+
+  /**
+   * Whether every relative difference from {@link #routeDifferences} is at most {@value #PROBE_TOLERANCE} in
+   * float32, {@value #PROBE_TOLERANCE_LOW_PRECISION} in a low precision (where the two routes may round a
+   * result to neighbouring values, 2^-8 apart in bfloat16); NaN never agrees.
+   */
+  static boolean agree(float[] differences, Autocast.ComputeType type) {
+    double tolerance = type == Autocast.ComputeType.FP32 ? PROBE_TOLERANCE : PROBE_TOLERANCE_LOW_PRECISION;
+    for (float d : differences) {
+      if (!(d <= tolerance)) { // NaN too
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static float[] gaussian(Random random, long n) {
+    float[] a = new float[Math.toIntExact(n)];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) random.nextGaussian();
+    }
+    return a;
+  }
+
+  /** One group, no dilation, a bias, the same stride and padding on both axes: what the TorchScript routes take. */
+  private static boolean plain(Conv2d block) {
+    Shape stride = block.getStride();
+    Shape padding = block.getPadding();
+    return block.getGroups() == 1 && block.isIncludeBias()
+        && new Shape(1, 1).equals(block.getDilation())
+        && stride.dimension() == 2 && stride.get(0) == stride.get(1)
+        && padding.dimension() == 2 && padding.get(0) == padding.get(1);
   }
 
   /**
@@ -162,11 +380,13 @@ public final class FusedOps {
   /**
    * Cross-correlation of {@code x (B, Cin, H, W)} with {@code weight (Cout, Cin, kH, kW)} plus
    * {@code bias (Cout)}, zero padding {@code padding} and stride {@code stride} on both axes (PyTorch's
-   * {@code conv2d}), computed on a channels-last (NHWC) copy of {@code x} and returned in the usual
-   * contiguous NCHW layout (the ops around the convolutions are slower on channels-last arrays: in one
-   * profiled unet-xs step, libtorch's group norm and its backward took 20 to 30 times as long).
+   * {@code conv2d}), returned in the usual contiguous NCHW layout. It runs on the NCHW array as
+   * it is where the channel counts keep clear of the defect below and a probe of this shape found libtorch's
+   * NCHW route right ({@link #nchwRoute}), else on a channels-last (NHWC) copy of {@code x} (the ops around the convolutions are slower on channels-last
+   * arrays: in one profiled unet-xs step, libtorch's group norm and its backward took 20 to 30 times as
+   * long, so the output goes back to NCHW).
    *
-   * <p>Why not the NCHW convolution DJL calls: libtorch's CPU convolutions run on oneDNN, which copies
+   * <p>Why not always the NCHW convolution DJL calls: libtorch's CPU convolutions run on oneDNN, which copies
    * NCHW arrays into blocked layouts (channels in blocks of 8 to 32, the last block padded when the
    * channel count is not a multiple). The oneDNN 3.7.1 inside libtorch 2.7.1 sizes the loop blocking of
    * those copies by the L1 cache size it reads with CPUID; where a hypervisor hides AMD's cache leaf
@@ -175,7 +395,9 @@ public final class FusedOps {
    * gradients of every 3x3 convolution whose output width is not a multiple of 16 (and the outputs of
    * some input widths) came out wrong, and NaN where that memory held NaN bit patterns. On a channels-last
    * input oneDNN reads and writes the activations where they are, and its weight copies start from a
-   * channels-last weight; {@code ConvolutionTest} checks that route against a direct sum. An input of one
+   * channels-last weight; {@code ConvolutionTest} checks both routes, as {@link #nchwRoute} picks them,
+   * against a direct sum. In the reference UNets every convolution but the first and the last (one image
+   * channel in or out) takes the NCHW route. An input of one
    * channel, or of one pixel, is channels-last and NCHW at once, and libtorch takes the NCHW route for it,
    * so such inputs run on libtorch's im2col convolution ({@code thnn_conv2d}), which is cheap at those
    * sizes.
@@ -187,7 +409,8 @@ public final class FusedOps {
   /**
    * {@link #conv2d(NDArray, NDArray, NDArray, int, int)} computed in {@code type}: for a low precision,
    * input, weight and bias are cast to it on the way in (so autograd returns float32 gradients) and the
-   * output is cast back to float32 in the same pass that restores the NCHW layout. Inputs of one channel or
+   * output is cast back to float32 (on the channels-last route in the same pass that restores the NCHW
+   * layout; the probe of {@link #nchwRoute} chooses the route per shape and type). Inputs of one channel or
    * one pixel (the thnn route) stay float32: libtorch's im2col convolution has no fast low-precision
    * kernel, and they are a tiny share of the work. So do convolutions whose output channel count is not a
    * multiple of 8 (in these networks only the last one, to the image's channels): on this project's test
@@ -196,10 +419,14 @@ public final class FusedOps {
    */
   public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding,
       Autocast.ComputeType computeType) {
-    Autocast.ComputeType type = weight.getShape().get(0) % LOW_PRECISION_CHANNEL_BLOCK == 0
-        ? computeType : Autocast.ComputeType.FP32;
+    Autocast.ComputeType type = convolutionType(weight.getShape().get(0), computeType);
     String s = "[" + stride + ", " + stride + "]";
     String p = "[" + padding + ", " + padding + "]";
+    if (nchwRoute(x.getShape(), weight.getShape(), stride, padding, type, x)) {
+      return callBody("conv2d_nchw_s" + stride + "_p" + padding + suffix(type),
+          "    return " + expression("x.contiguous()", "weight", "bias", stride, padding, type) + "\n",
+          "x: Tensor, weight: Tensor, bias: Tensor", x, weight, bias);
+    }
     String body = "    if x.size(1) == 1 or x.size(2) * x.size(3) == 1:\n"
         + "      return torch.thnn_conv2d(x, weight, [weight.size(2), weight.size(3)], bias, " + s + ", " + p + ")\n";
     if (type == Autocast.ComputeType.FP32) {

@@ -3,6 +3,7 @@ package dev.jdiffusion.trainer.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
+import ai.djl.nn.convolutional.Conv2d;
 
 /**
  * Tensor helpers that are safe under DJL 0.35's autograd on PyTorch.
@@ -31,6 +32,14 @@ public final class Ops {
    */
   public static NDArray siluBeforeConv(NDArray x) {
     return FusedOps.available(x) ? FusedOps.siluChannelsLast(x) : siluComposed(x);
+  }
+
+  /**
+   * {@link #silu} of {@code x}, the input of {@code conv}: {@link #siluBeforeConv(NDArray)} where that
+   * convolution reads a channels-last array ({@link FusedOps#readsChannelsLast}), else {@link #silu} (NCHW).
+   */
+  public static NDArray siluBeforeConv(NDArray x, Conv2d conv) {
+    return FusedOps.readsChannelsLast(conv, x) ? FusedOps.siluChannelsLast(x) : silu(x);
   }
 
   /** SiLU from DJL's own ops: two kernels forward, three to four backward. */

@@ -98,10 +98,10 @@ public final class ResidualBlock extends AbstractBlock {
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.get(0);
     NDArray tembAct = inputs.get(1);
-    NDArray h = Layers.forward(conv1, ps, Ops.siluBeforeConv(Layers.forward(norm1, ps, x, training)), training);
+    NDArray h = Layers.forward(conv1, ps, Ops.siluBeforeConv(Layers.forward(norm1, ps, x, training), conv1), training);
     NDArray t = Layers.forward(tembProj, ps, tembAct, training);
     h = h.add(t.reshape(t.getShape().get(0), outChannels, 1, 1));
-    h = Ops.siluBeforeConv(Layers.forward(norm2, ps, h, training));
+    h = Ops.siluBeforeConv(Layers.forward(norm2, ps, h, training), conv2);
     if (dropout != null && training) {
       h = Layers.forward(dropout, ps, h, training);
     }

@@ -182,7 +182,7 @@ public final class UNet extends AbstractBlock {
       }
       h = applyUnit(unit, ps, h, tembAct, training);
     }
-    h = Ops.siluBeforeConv(Layers.forward(normOut, ps, h, training));
+    h = Ops.siluBeforeConv(Layers.forward(normOut, ps, h, training), convOut);
     return new NDList(Layers.forward(convOut, ps, h, training));
   }
 

@@ -31,14 +31,17 @@ import org.junit.jupiter.api.TestFactory;
  * <p>The channel counts include those that are not multiples of oneDNN's channel blocks (1, 3, 8, 24, 48):
  * libtorch's NCHW convolution got exactly these wrong on a machine whose hypervisor hides the CPU's cache
  * sizes (input gradients off by O(1), or NaN; see {@link FusedOps#conv2d}), which made training fail at
- * random. Tolerance: {@code |a - b| <= 1e-4 + 1e-4 |b|} per element (float32 sums of at most 432 terms).
+ * random. The route checked is the one {@code FusedOps} picks for each shape on this machine: libtorch's NCHW
+ * convolution where the channel counts are multiples of 32 and its probe ({@link FusedOps#nchwRoute}) found it
+ * agreeing with the channels-last route (here 32, 64 and 96 channels), else the channels-last route. Tolerance: {@code |a - b| <= 1e-4 + 1e-4 |b|} per element (float32 sums of
+ * at most 432 terms).
  */
 class ConvolutionTest {
   private static final double TOL = 1e-4;
 
   /** {input channels, output channels}: the widths of the networks and of the tests' tiny networks. */
   static final int[][] WIDTHS = {
-    {1, 8}, {3, 1}, {8, 3}, {8, 8}, {8, 24}, {24, 8}, {16, 1}, {48, 16}, {32, 32},
+    {1, 8}, {3, 1}, {8, 3}, {8, 8}, {8, 24}, {24, 8}, {16, 1}, {48, 16}, {32, 32}, {32, 64}, {96, 32},
   };
 
   @TestFactory
