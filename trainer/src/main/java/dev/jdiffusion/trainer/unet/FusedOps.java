@@ -18,7 +18,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -76,7 +78,7 @@ public final class FusedOps {
    */
   static final int NCHW_CHANNEL_BLOCK = 32;
 
-  /** {@link #nchwRoute}'s probe results, by input shape, weight shape, stride and padding. */
+  /** {@link #nchwRoute}'s probe results, by input shape, weight shape, stride, padding, type and device. */
   private static final Map<String, Boolean> NCHW_AGREES = new ConcurrentHashMap<>();
 
   /** The largest relative difference between the two float32 convolution routes that {@link #agree} accepts. */
@@ -186,7 +188,7 @@ public final class FusedOps {
     if (!nchwCandidate(xShape, weightShape)) {
       return false;
     }
-    String key = xShape + " " + weightShape + " s" + stride + " p" + padding + " " + type;
+    String key = xShape + " " + weightShape + " s" + stride + " p" + padding + " " + type + " " + like.getDevice();
     return NCHW_AGREES.computeIfAbsent(key, k -> probeNchw(xShape, weightShape, stride, padding, type, like));
   }
 
@@ -259,7 +261,7 @@ public final class FusedOps {
     long spatial = (xShape.get(2) + 2) * (xShape.get(3) + 2);
     long channels = Math.max(xShape.get(1), weightShape.get(0)) + NCHW_CHANNEL_BLOCK;
     long size = xShape.get(0) * channels * spatial;
-    java.util.List<NDArray> arrays = new java.util.ArrayList<>();
+    List<NDArray> arrays = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       arrays.add(manager.full(new Shape(size + 64L * i), Float.NaN));
       arrays.add(manager.full(new Shape(size / 4 + 64L * i), Float.NaN));
@@ -382,9 +384,9 @@ public final class FusedOps {
    * {@code bias (Cout)}, zero padding {@code padding} and stride {@code stride} on both axes (PyTorch's
    * {@code conv2d}), returned in the usual contiguous NCHW layout. It runs on the NCHW array as
    * it is where the channel counts keep clear of the defect below and a probe of this shape found libtorch's
-   * NCHW route right ({@link #nchwRoute}), else on a channels-last (NHWC) copy of {@code x} (the ops around the convolutions are slower on channels-last
-   * arrays: in one profiled unet-xs step, libtorch's group norm and its backward took 20 to 30 times as
-   * long, so the output goes back to NCHW).
+   * NCHW route right ({@link #nchwRoute}), else on a channels-last (NHWC) copy of {@code x} (the ops around
+   * the convolutions are slower on channels-last arrays: in one profiled unet-xs step, libtorch's group norm
+   * and its backward took 20 to 30 times as long, so the output goes back to NCHW).
    *
    * <p>Why not always the NCHW convolution DJL calls: libtorch's CPU convolutions run on oneDNN, which copies
    * NCHW arrays into blocked layouts (channels in blocks of 8 to 32, the last block padded when the
