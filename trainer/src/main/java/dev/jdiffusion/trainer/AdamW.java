@@ -3,6 +3,7 @@ package dev.jdiffusion.trainer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import dev.jdiffusion.trainer.unet.FusedOps;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,6 +25,7 @@ public final class AdamW implements AutoCloseable {
   private final double epsilon;
   private final double weightDecay;
   private final NDManager manager;
+  private final boolean fused;
   private final List<NDArray> means = new ArrayList<>();
   private final List<NDArray> variances = new ArrayList<>();
   private long updates;
@@ -31,6 +33,13 @@ public final class AdamW implements AutoCloseable {
   /** Zero moments shaped like {@code parameters}, in a manager of their own under {@code parent}. */
   public AdamW(NDManager parent, List<NDArray> parameters, double beta1, double beta2, double epsilon,
       double weightDecay) {
+    this(parent, parameters, beta1, beta2, epsilon, weightDecay, true);
+  }
+
+  /** As above; {@code fused = false} keeps to the per-tensor updates even where the fused kernel is reachable. */
+  AdamW(NDManager parent, List<NDArray> parameters, double beta1, double beta2, double epsilon,
+      double weightDecay, boolean fused) {
+    this.fused = fused;
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.epsilon = epsilon;
@@ -50,12 +59,12 @@ public final class AdamW implements AutoCloseable {
   /**
    * One update of every parameter, then its gradient set to zero.
    *
-   * <p>Each tensor is updated by one call into the engine ({@code adamUpdate} of DJL's PyTorch engine, in
-   * AdamW mode: {@code p -= lr wd p; m, v as above; p -= lrHat m / (sqrt(v) + epsHat)}), with
-   * {@code lrHat = lr sqrt(1 - beta2^k) / (1 - beta1^k)} and {@code epsHat = eps sqrt(1 - beta2^k)}, which
-   * is the formula of the class comment rearranged (divide numerator and denominator by
-   * {@code sqrt(1 - beta2^k)}). One native call instead of about a dozen Java-dispatched tensor operations
-   * per parameter tensor.
+   * <p>On libtorch with TorchScript (the normal case) all tensors are updated by one call into libtorch's fused
+   * AdamW kernel ({@link FusedOps#adamw}), which reads and writes each element once. Elsewhere each tensor is
+   * updated by one call into the engine ({@code adamUpdate} of DJL's PyTorch engine, in AdamW mode: {@code p
+   * -= lr wd p; m, v as above; p -= lrHat m / (sqrt(v) + epsHat)}), with {@code lrHat = lr sqrt(1 - beta2^k) /
+   * (1 - beta1^k)} and {@code epsHat = eps sqrt(1 - beta2^k)}, the formula of the class comment rearranged
+   * (numerator and denominator divided by {@code sqrt(1 - beta2^k)}).
    *
    * @param gradients the gradient of each parameter (normally {@code parameter.getGradient()}); the
    *     parameters' own gradients are set to zero afterwards
@@ -63,11 +72,15 @@ public final class AdamW implements AutoCloseable {
    */
   public void update(List<NDArray> parameters, List<NDArray> gradients, double lr, double gradientScale) {
     updates++;
-    // The engine takes the betas as float32 and forms 1 - beta in float32 (exactly, for betas in
-    // [0.5, 1)): the moments are averages with weights of the float32 betas (0.999f = 0.99900001287...).
-    // Bias corrections with the same float32 betas keep m / bc1 and v / bc2 normalized averages.
+    // Both kernels form the moments with float32 betas (0.999f = 0.99900001287...): the moments are averages
+    // with those weights. Bias corrections with the same float32 betas keep m / bc1 and v / bc2 normalized.
     float b1 = (float) beta1;
     float b2 = (float) beta2;
+    if (fused && !parameters.isEmpty() && FusedOps.optimizerKernelsAvailable(parameters.get(0))) {
+      FusedOps.adamw(parameters, gradients, means, variances, updates, lr, b1, b2, weightDecay, epsilon,
+          gradientScale);
+      return;
+    }
     double bc1 = 1 - Math.pow(b1, updates);
     double sqrtBc2 = Math.sqrt(1 - Math.pow(b2, updates));
     float lrHat = (float) (lr * sqrtBc2 / bc1);

@@ -18,6 +18,7 @@ import dev.jdiffusion.core.data.BatchLoader;
 import dev.jdiffusion.spi.dataset.DatasetSource;
 import dev.jdiffusion.spi.dataset.ImageShape;
 import dev.jdiffusion.trainer.unet.Autocast;
+import dev.jdiffusion.trainer.unet.FusedOps;
 import dev.jdiffusion.trainer.unet.Ops;
 import dev.jdiffusion.trainer.unet.UNet;
 import dev.jdiffusion.trainer.unet.UNetConfig;
@@ -242,9 +243,18 @@ public final class DiffusionTrainer implements AutoCloseable {
 
   /**
    * The Euclidean norm of all {@code arrays} taken together, {@code sqrt(sum_i ||a_i||^2)}, as the norm
-   * of the per-array norms: one kernel per array (PyTorch's {@code clip_grad_norm_} does the same).
+   * of the per-array norms (PyTorch's {@code clip_grad_norm_} does the same): in one call into libtorch where
+   * it compiles TorchScript ({@link FusedOps#globalNorm}), else one kernel per array.
    */
   static double globalNorm(List<NDArray> arrays) {
+    return globalNorm(arrays, true);
+  }
+
+  /** {@link #globalNorm(List)}; {@code fused = false} keeps to one kernel per array. */
+  static double globalNorm(List<NDArray> arrays, boolean fused) {
+    if (fused && FusedOps.optimizerKernelsAvailable(arrays.get(0))) {
+      return FusedOps.globalNorm(arrays);
+    }
     NDList norms = new NDList(arrays.size());
     for (NDArray a : arrays) {
       norms.add(a.norm());

@@ -3,6 +3,7 @@ package dev.jdiffusion.trainer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import dev.jdiffusion.trainer.unet.FusedOps;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,11 +18,18 @@ public final class Ema implements AutoCloseable {
   private final double decay;
   private final boolean warmup;
   private final NDManager manager;
+  private final boolean fused;
   private final List<NDArray> shadow = new ArrayList<>();
   private long updates;
 
   /** Starts the average at a copy of {@code parameters}. */
   public Ema(NDManager parent, List<NDArray> parameters, double decay, boolean warmup) {
+    this(parent, parameters, decay, warmup, true);
+  }
+
+  /** As above; {@code fused = false} keeps to the per-tensor updates even where the fused call is reachable. */
+  Ema(NDManager parent, List<NDArray> parameters, double decay, boolean warmup, boolean fused) {
+    this.fused = fused;
     this.decay = decay;
     this.warmup = warmup;
     this.manager = parent.newSubManager();
@@ -38,20 +46,25 @@ public final class Ema implements AutoCloseable {
   }
 
   /**
-   * Moves the average towards {@code parameters}; temporaries are freed by the caller's scope. The two
-   * factors are made into tensors once per update: DJL's scalar overloads would build and convert a
-   * scalar tensor for every parameter, twice (an allocation and two copies each time).
+   * Moves the average towards {@code parameters}: in one call into libtorch where it compiles TorchScript
+   * ({@link FusedOps#movingAverage}), else per tensor; temporaries are freed by the caller's scope. (There the
+   * two factors are made into tensors once per update: DJL's scalar overloads would build and convert a
+   * scalar tensor for every parameter, twice.)
    */
   public void update(List<NDArray> parameters) {
     double d = decayAt(updates);
-    NDManager scratch = shadow.get(0).getManager();
-    NDArray keep = scratch.create((float) d);
-    NDArray take = scratch.create((float) (1 - d));
-    for (int i = 0; i < shadow.size(); i++) {
-      shadow.get(i).muli(keep).addi(parameters.get(i).mul(take));
+    if (fused && FusedOps.optimizerKernelsAvailable(shadow.get(0))) {
+      FusedOps.movingAverage(shadow, parameters, d);
+    } else {
+      NDManager scratch = shadow.get(0).getManager();
+      NDArray keep = scratch.create((float) d);
+      NDArray take = scratch.create((float) (1 - d));
+      for (int i = 0; i < shadow.size(); i++) {
+        shadow.get(i).muli(keep).addi(parameters.get(i).mul(take));
+      }
+      keep.close();
+      take.close();
     }
-    keep.close();
-    take.close();
     updates++;
   }
 

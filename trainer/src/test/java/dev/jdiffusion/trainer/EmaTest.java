@@ -61,9 +61,12 @@ class EmaTest {
           sum += (double) v * v;
         }
       }
-      double norm = DiffusionTrainer.globalNorm(List.of(manager.create(x, new Shape(2, 3, 4)),
-          manager.create(y, new Shape(5)), manager.create(z, new Shape(1, 1))));
-      assertThat(norm).isCloseTo(Math.sqrt(sum), org.assertj.core.data.Offset.offset(1e-6 * Math.sqrt(sum)));
+      List<NDArray> arrays = List.of(manager.create(x, new Shape(2, 3, 4)), manager.create(y, new Shape(5)),
+          manager.create(z, new Shape(1, 1)));
+      for (boolean fused : new boolean[] {true, false}) {
+        assertThat(DiffusionTrainer.globalNorm(arrays, fused)).as("fused " + fused)
+            .isCloseTo(Math.sqrt(sum), org.assertj.core.data.Offset.offset(1e-6 * Math.sqrt(sum)));
+      }
     }
   }
 

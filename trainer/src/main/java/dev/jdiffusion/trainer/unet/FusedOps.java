@@ -9,6 +9,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
@@ -24,14 +25,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.zip.ZipOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * libtorch's single-kernel {@code silu} and {@code group_norm}, which DJL 0.35 does not expose, and a
- * convolution that avoids a oneDNN defect ({@link #conv2d(NDArray, NDArray, NDArray, int, int)}), reached
- * through TorchScript: each op is a small TorchScript module whose source this class writes at run time
+ * libtorch's single-kernel {@code silu} and {@code group_norm}, which DJL 0.35 does not expose, a
+ * convolution that avoids a oneDNN defect ({@link #conv2d(NDArray, NDArray, NDArray, int, int)}), and the
+ * optimizer's kernels over lists of tensors ({@link #adamw}, {@link #movingAverage}, {@link
+ * #globalNorm}), reached through TorchScript: each op is a small TorchScript module whose source this class writes at run time
  * (a TorchScript archive is a zip of Python-syntax source and a small pickle; libtorch compiles the source
  * when it loads the archive) and loads once per process through DJL. Called in training mode, the module
  * runs under the caller's autograd, so the backward pass is libtorch's own {@code silu_backward} and
@@ -472,6 +475,142 @@ public final class FusedOps {
         q, k, v, scale);
   }
 
+  /** {@link #adamw}'s module: libtorch's fused AdamW over lists of tensors, then the gradients zeroed. */
+  private static final String[] ADAMW = {"adamw",
+      "    torch._fused_adamw_(p, g, m, v, [], steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, "
+          + "eps=eps, amsgrad=False, maximize=False, grad_scale=divisor, found_inf=None)\n"
+          + "    torch._foreach_zero_(g)\n"
+          + "    return None\n",
+      "p: List[Tensor], g: List[Tensor], m: List[Tensor], v: List[Tensor], steps: List[Tensor], lr: float, "
+          + "beta1: float, beta2: float, weight_decay: float, eps: float, divisor: Tensor",
+      "None"};
+
+  /** {@link #movingAverage}'s module. */
+  private static final String[] MOVING_AVERAGE = {"moving_average",
+      "    torch._foreach_lerp_(a, x, w)\n    return None\n", "a: List[Tensor], x: List[Tensor], w: float", "None"};
+
+  /** {@link #globalNorm}'s module. */
+  private static final String[] GLOBAL_NORM = {"global_norm",
+      "    return torch.linalg_vector_norm(torch.stack(torch._foreach_norm(x)))\n", "x: List[Tensor]", "Tensor"};
+
+  /** Whether the optimizer's modules ({@link #adamw} and the others) loaded; {@code null} until first asked. */
+  private static volatile Boolean optimizerLoadable;
+
+  /**
+   * Whether {@link #adamw}, {@link #movingAverage} and {@link #globalNorm} run for arrays like {@code x}: {@link
+   * #available} and a libtorch with the fused and list ("foreach") kernels they call (2.4 and later; DJL can be
+   * pointed at older natives). Otherwise callers update tensor by tensor, and the reason is logged once.
+   */
+  public static boolean optimizerKernelsAvailable(NDArray x) {
+    if (!available(x)) {
+      return false;
+    }
+    Boolean ok = optimizerLoadable;
+    if (ok == null) {
+      synchronized (FusedOps.class) {
+        if (optimizerLoadable == null) {
+          try {
+            for (String[] spec : List.of(ADAMW, MOVING_AVERAGE, GLOBAL_NORM)) {
+              module(spec, x);
+            }
+            optimizerLoadable = true;
+          } catch (RuntimeException e) {
+            LOG.warn("libtorch's fused AdamW and list kernels are not reachable here ({}); the optimizer updates "
+                + "tensor by tensor, which is slower", e.toString());
+            optimizerLoadable = false;
+          }
+        }
+        ok = optimizerLoadable;
+      }
+    }
+    return ok;
+  }
+
+  /**
+   * One AdamW update of every tensor of {@code params} by libtorch's fused kernel, then their gradients set to
+   * zero, in one call from Java. {@code torch._fused_adamw_} (CPU and CUDA) reads each parameter, gradient
+   * and moment once and writes them once, where DJL's per-tensor {@code adamUpdate} runs about a dozen
+   * kernels and makes five temporaries per tensor (docs/benchmarks.md). Per element, with {@code g} the
+   * gradient times {@code gradientScale}:
+   * <pre>
+   *   p = p (1 - lr wd);   m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
+   *   p = p - lr / (1 - beta1^step) m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+   * </pre>
+   * Only where {@link #optimizerKernelsAvailable} holds.
+   *
+   * @param step the number of this update, counted from 1 (the bias corrections use it)
+   */
+  public static void adamw(List<NDArray> params, List<NDArray> grads, List<NDArray> means, List<NDArray> variances,
+      long step, double lr, double beta1, double beta2, double weightDecay, double epsilon, double gradientScale) {
+    NDArray like = params.get(0);
+    NDManager scratch = like.getManager();
+    try (NDArray stepCount = scratch.create((float) step).toDevice(like.getDevice(), false);
+        NDArray divisor = scratch.create((float) (1 / gradientScale)).toDevice(like.getDevice(), false)) {
+      PtNDArray[] steps = new PtNDArray[params.size()];
+      Arrays.fill(steps, (PtNDArray) stepCount); // the kernel only reads each tensor's step
+      runVoid(ADAMW, like, IValue.listFrom(pt(params)), IValue.listFrom(pt(grads)), IValue.listFrom(pt(means)),
+          IValue.listFrom(pt(variances)), IValue.listFrom(steps), IValue.from(lr), IValue.from(beta1),
+          IValue.from(beta2), IValue.from(weightDecay), IValue.from(epsilon), IValue.from((PtNDArray) divisor));
+    }
+  }
+
+  /**
+   * {@code average = decay average + (1 - decay) values}, in place, for every pair of tensors, in one call
+   * ({@code torch._foreach_lerp_} with weight {@code 1 - decay}: {@code average + (1 - decay) (values -
+   * average)}, the same average). Only where {@link #optimizerKernelsAvailable} holds.
+   */
+  public static void movingAverage(List<NDArray> average, List<NDArray> values, double decay) {
+    runVoid(MOVING_AVERAGE, average.get(0), IValue.listFrom(pt(average)), IValue.listFrom(pt(values)),
+        IValue.from(1 - decay));
+  }
+
+  /**
+   * The Euclidean norm of all {@code arrays} taken together, {@code sqrt(sum_i ||a_i||^2)}, as the norm of
+   * the per-array norms ({@code torch._foreach_norm}), in one call, in float32. Only where {@link
+   * #optimizerKernelsAvailable} holds.
+   */
+  public static float globalNorm(List<NDArray> arrays) {
+    NDArray like = arrays.get(0);
+    PtSymbolBlock module = module(GLOBAL_NORM, like);
+    try (IValue list = IValue.listFrom(pt(arrays));
+        IValue result = onSimpleExecutor(() -> IValueUtils.runMethod(module, "forward", list));
+        NDArray norm = result.toTensor((PtNDManager) like.getManager())) {
+      return norm.getFloat();
+    }
+  }
+
+  private static PtNDArray[] pt(List<NDArray> arrays) {
+    return arrays.stream().map(PtNDArray.class::cast).toArray(PtNDArray[]::new);
+  }
+
+  /** The module of {@code spec} (name, statements, arguments, return type), loaded once. */
+  private static PtSymbolBlock module(String[] spec, NDArray like) {
+    return MODULES.computeIfAbsent(spec[0], n -> load(n, spec[1], spec[2], spec[3], like));
+  }
+
+  /** Runs {@code spec}'s module (statements that work in place) on {@code values} outside autograd; closes them. */
+  private static void runVoid(String[] spec, NDArray like, IValue... values) {
+    PtSymbolBlock module = module(spec, like);
+    try {
+      onSimpleExecutor(() -> IValueUtils.runMethod(module, "forward", values)).close();
+    } finally {
+      for (IValue v : values) {
+        v.close();
+      }
+    }
+  }
+
+  /** {@code call} on TorchScript's simple executor (see the class comment), DJL's setting restored after. */
+  private static <T> T onSimpleExecutor(Supplier<T> call) {
+    JniUtils.setGraphExecutorOptimize(false);
+    try {
+      return call.get();
+    } finally {
+      JniUtils.setGraphExecutorOptimize(
+          Boolean.parseBoolean(System.getProperty("ai.djl.pytorch.graph_optimizer", "true")));
+    }
+  }
+
   private static String suffix(Autocast.ComputeType type) {
     return type == Autocast.ComputeType.FP32 ? "" : "_" + type.name().toLowerCase(java.util.Locale.ROOT);
   }
@@ -482,23 +621,17 @@ public final class FusedOps {
 
   private static NDArray callBody(String name, String body, String arguments, NDArray... inputs) {
     PtSymbolBlock module = module(name, body, arguments, inputs[0]);
-    JniUtils.setGraphExecutorOptimize(false);
-    try {
-      // training mode: the module's ops are recorded by the caller's autograd like any other op
-      return IValueUtils.forward(module, new NDList(inputs), true).singletonOrThrow();
-    } finally {
-      JniUtils.setGraphExecutorOptimize(
-          Boolean.parseBoolean(System.getProperty("ai.djl.pytorch.graph_optimizer", "true")));
-    }
+    // training mode: the module's ops are recorded by the caller's autograd like any other op
+    return onSimpleExecutor(() -> IValueUtils.forward(module, new NDList(inputs), true).singletonOrThrow());
   }
 
   private static PtSymbolBlock module(String name, String body, String arguments, NDArray like) {
-    return MODULES.computeIfAbsent(name, n -> load(n, body, arguments, like));
+    return MODULES.computeIfAbsent(name, n -> load(n, body, arguments, "Tensor", like));
   }
 
-  private static PtSymbolBlock load(String name, String body, String arguments, NDArray like) {
+  private static PtSymbolBlock load(String name, String body, String arguments, String returns, NDArray like) {
     PtNDManager manager = (PtNDManager) like.getManager().getEngine().newBaseManager(like.getDevice());
-    byte[] archive = archiveWithBody(name, body, arguments);
+    byte[] archive = archiveWithBody(name, body, arguments, returns);
     try {
       return JniUtils.loadModule(manager, new ByteArrayInputStream(archive), false, false);
     } catch (IOException e) {
@@ -513,17 +646,20 @@ public final class FusedOps {
    * {@code version} (serialization format 3, which every libtorch since 1.5 reads).
    */
   static byte[] archive(String name, String expression, String arguments) {
-    return archiveWithBody(name, "    return " + expression + "\n", arguments);
+    return archiveWithBody(name, "    return " + expression + "\n", arguments, "Tensor");
   }
 
-  /** {@link #archive} with the statements of {@code forward} given as they are (indented four spaces). */
-  private static byte[] archiveWithBody(String name, String body, String arguments) {
+  /**
+   * {@link #archive} with the statements of {@code forward} given as they are (indented four spaces) and its
+   * return type.
+   */
+  private static byte[] archiveWithBody(String name, String body, String arguments, String returns) {
     String cls = "Op_" + name;
     String code = "class " + cls + "(Module):\n"
         + "  __parameters__ = []\n"
         + "  __buffers__ = []\n"
         + "  training : bool\n"
-        + "  def forward(self: __torch__." + cls + ", " + arguments + ") -> Tensor:\n"
+        + "  def forward(self: __torch__." + cls + ", " + arguments + ") -> " + returns + ":\n"
         + body;
     ByteArrayOutputStream pickle = new ByteArrayOutputStream();
     pickle.writeBytes(new byte[] {(byte) 0x80, 2}); // PROTO 2
