@@ -64,23 +64,19 @@ public final class Int8Quantizer {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         OrtSession session = env.createSession(QdqRewrite.observing(fp32).toByteArray(), options)) {
-      for (int from = 0; from < inputs.size(); from += CALIBRATION_BATCH) {
-        int to = Math.min(inputs.size(), from + CALIBRATION_BATCH);
-        try (Batch b = new Batch(env, inputs, from, to);
-            OrtSession.Result r = session.run(b.feed(), observed)) {
-          for (Map.Entry<String, OnnxValue> e : r) {
-            FloatBuffer f = ((OnnxTensor) e.getValue()).getFloatBuffer();
-            float lo = Float.POSITIVE_INFINITY;
-            float hi = Float.NEGATIVE_INFINITY;
-            while (f.hasRemaining()) {
-              float v = f.get();
-              lo = Math.min(lo, v);
-              hi = Math.max(hi, v);
-            }
-            ranges.merge(e.getKey(), new ActivationRange(lo, hi), ActivationRange::union);
+      inBatches(env, session, inputs, observed, (r, from, to) -> {
+        for (Map.Entry<String, OnnxValue> e : r) {
+          FloatBuffer f = ((OnnxTensor) e.getValue()).getFloatBuffer();
+          float lo = Float.POSITIVE_INFINITY;
+          float hi = Float.NEGATIVE_INFINITY;
+          while (f.hasRemaining()) {
+            float v = f.get();
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
           }
+          ranges.merge(e.getKey(), new ActivationRange(lo, hi), ActivationRange::union);
         }
-      }
+      });
     }
     return ranges;
   }
@@ -105,24 +101,37 @@ public final class Int8Quantizer {
   /** The model's output on the inputs, all images in order, flattened (ONNX Runtime, all graph optimizations). */
   public static float[] run(ModelProto model, String output, ModelInputs inputs) throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    FloatBuffer out = null;
+    FloatBuffer[] out = new FloatBuffer[1];
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       try (OrtSession session = env.createSession(model.toByteArray(), options)) {
-        for (int from = 0; from < inputs.size(); from += CALIBRATION_BATCH) {
-          int to = Math.min(inputs.size(), from + CALIBRATION_BATCH);
-          try (Batch b = new Batch(env, inputs, from, to);
-              OrtSession.Result r = session.run(b.feed(), Set.of(output))) {
-            FloatBuffer f = ((OnnxTensor) r.get(0)).getFloatBuffer();
-            if (out == null) {
-              out = FloatBuffer.allocate(f.remaining() / (to - from) * inputs.size());
-            }
-            out.put(f);
+        inBatches(env, session, inputs, Set.of(output), (r, from, to) -> {
+          FloatBuffer f = ((OnnxTensor) r.get(0)).getFloatBuffer();
+          if (out[0] == null) {
+            out[0] = FloatBuffer.allocate(f.remaining() / (to - from) * inputs.size());
           }
-        }
+          out[0].put(f);
+        });
       }
     }
-    return out.array();
+    return out[0].array();
+  }
+
+  /** What {@link #inBatches} does with each batch's result (images {@code from} to {@code to - 1}). */
+  private interface BatchResult {
+    void accept(OrtSession.Result result, int from, int to) throws OrtException;
+  }
+
+  /** Runs {@code session} for {@code outputs} on the inputs, {@link #CALIBRATION_BATCH} images at a time. */
+  private static void inBatches(OrtEnvironment env, OrtSession session, ModelInputs inputs, Set<String> outputs,
+      BatchResult each) throws OrtException {
+    for (int from = 0; from < inputs.size(); from += CALIBRATION_BATCH) {
+      int to = Math.min(inputs.size(), from + CALIBRATION_BATCH);
+      try (Batch b = new Batch(env, inputs, from, to);
+          OrtSession.Result r = session.run(b.feed(), outputs)) {
+        each.accept(r, from, to);
+      }
+    }
   }
 
   /**
