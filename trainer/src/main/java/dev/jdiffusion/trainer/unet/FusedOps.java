@@ -33,10 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * libtorch's single-kernel {@code silu} and {@code group_norm}, which DJL 0.35 does not expose, a
  * convolution that avoids a oneDNN defect ({@link #conv2d(NDArray, NDArray, NDArray, int, int)}), and the
- * optimizer's kernels over lists of tensors ({@link #adamw}, {@link #movingAverage}, {@link
- * #globalNorm}), reached through TorchScript: each op is a small TorchScript module whose source this class writes at run time
- * (a TorchScript archive is a zip of Python-syntax source and a small pickle; libtorch compiles the source
- * when it loads the archive) and loads once per process through DJL. Called in training mode, the module
+ * optimizer's kernels over lists of tensors ({@link #adamw}, {@link #movingAverage}, {@link #globalNorm}),
+ * reached through TorchScript: each op is a small TorchScript module whose source this class writes at run
+ * time (a TorchScript archive is a zip of Python-syntax source and a small pickle; libtorch compiles the
+ * source when it loads the archive) and loads once per process through DJL. Called in training mode, the module
  * runs under the caller's autograd, so the backward pass is libtorch's own {@code silu_backward} and
  * {@code native_group_norm_backward}: one kernel each instead of the three to four that the composed
  * formulas ({@link Ops#silu}, {@link GroupNorm}'s batch-norm route) record.
@@ -548,9 +548,9 @@ public final class FusedOps {
   public static void adamw(List<NDArray> params, List<NDArray> grads, List<NDArray> means, List<NDArray> variances,
       long step, double lr, double beta1, double beta2, double weightDecay, double epsilon, double gradientScale) {
     NDArray like = params.get(0);
-    NDManager scratch = like.getManager();
-    try (NDArray stepCount = scratch.create((float) step).toDevice(like.getDevice(), false);
-        NDArray divisor = scratch.create((float) (1 / gradientScale)).toDevice(like.getDevice(), false)) {
+    NDManager scratch = like.getManager(); // on the parameters' device, where the kernel wants both scalars
+    try (NDArray stepCount = scratch.create((float) step);
+        NDArray divisor = scratch.create((float) (1 / gradientScale))) {
       PtNDArray[] steps = new PtNDArray[params.size()];
       Arrays.fill(steps, (PtNDArray) stepCount); // the kernel only reads each tensor's step
       runVoid(ADAMW, like, IValue.listFrom(pt(params)), IValue.listFrom(pt(grads)), IValue.listFrom(pt(means)),
