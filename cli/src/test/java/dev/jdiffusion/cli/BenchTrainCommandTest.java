@@ -40,6 +40,14 @@ class BenchTrainCommandTest {
     assertThat(json.path("params").asLong()).isEqualTo(701_345);
     assertThat(json.path("last_loss").asDouble()).isPositive();
     assertThat(json.path("malloc").asText()).isNotEmpty();
+    // the compilers, read here from the JVM's command line rather than from its flag values
+    String level = "4";
+    for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (a.startsWith("-XX:TieredStopAtLevel=")) {
+        level = a.substring(a.indexOf('=') + 1);
+      }
+    }
+    assertThat(json.path("jit").asText()).isEqualTo(level.equals("4") ? "C1+C2" : "C1");
 
     Set<String> ops = new HashSet<>();
     for (JsonNode event : new ObjectMapper().readTree(Files.readString(trace))) {

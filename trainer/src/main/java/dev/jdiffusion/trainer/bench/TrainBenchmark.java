@@ -66,6 +66,7 @@ public final class TrainBenchmark {
       n.put("peak_rss_bytes", peakRssBytes);
       n.put("last_loss", lastLoss);
       n.put("malloc", mallocSettings());
+      n.put("jit", jitSetting());
       n.put("image", image);
       n.put("device", device);
       return n.toString();
@@ -85,6 +86,30 @@ public final class TrainBenchmark {
         .sorted()
         .collect(java.util.stream.Collectors.joining(" "));
     return set.isEmpty() ? "glibc defaults" : set;
+  }
+
+  /**
+   * Which of HotSpot's compilers this process runs: {@code "C1"} (the launcher's {@code
+   * -XX:TieredStopAtLevel=1}), {@code "C1+C2"} (the JVM's default), or the flags where they say otherwise. The
+   * optimizing compiler's work in the first half-minute takes CPU from libtorch's threads and moved short
+   * benchmarks by about a tenth (docs/benchmarks.md).
+   */
+  static String jitSetting() {
+    var hotspot = java.lang.management.ManagementFactory.getPlatformMXBean(
+        com.sun.management.HotSpotDiagnosticMXBean.class);
+    if (hotspot == null) {
+      return "unknown";
+    }
+    String tiered = hotspot.getVMOption("TieredCompilation").getValue();
+    String level = hotspot.getVMOption("TieredStopAtLevel").getValue();
+    if (!Boolean.parseBoolean(tiered)) {
+      return "C2 (TieredCompilation off)";
+    }
+    return switch (level) {
+      case "4" -> "C1+C2";
+      case "1", "2", "3" -> "C1";
+      default -> "TieredStopAtLevel=" + level;
+    };
   }
 
   public static Result run(Plugins plugins, ConfigReader reader, String arch, int batch, int steps, int warmup) {
