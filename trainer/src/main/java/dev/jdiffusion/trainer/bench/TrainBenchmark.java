@@ -100,8 +100,14 @@ public final class TrainBenchmark {
     if (hotspot == null) {
       return "unknown";
     }
-    String tiered = hotspot.getVMOption("TieredCompilation").getValue();
-    String level = hotspot.getVMOption("TieredStopAtLevel").getValue();
+    String tiered;
+    String level;
+    try {
+      tiered = hotspot.getVMOption("TieredCompilation").getValue();
+      level = hotspot.getVMOption("TieredStopAtLevel").getValue();
+    } catch (IllegalArgumentException e) {
+      return "unknown"; // a JVM without these options
+    }
     if (!Boolean.parseBoolean(tiered)) {
       return "C2 (TieredCompilation off)";
     }
