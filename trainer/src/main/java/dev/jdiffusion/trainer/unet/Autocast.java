@@ -6,9 +6,12 @@ package dev.jdiffusion.trainer.unet;
  * {@link ComputeType#FP32} (the default) everything is float32. In {@link ComputeType#BF16} or
  * {@link ComputeType#FP16} those three ops cast their inputs and weights to the low precision, compute,
  * and cast their outputs back to float32, inside one TorchScript call each ({@link FusedOps}); group norm,
- * SiLU, softmax, the loss and everything after stay float32. The parameters stay float32 ("master
- * weights"): the casts are recorded by autograd ({@code ToCopyBackward0}), so every gradient arrives in
- * float32.
+ * SiLU, softmax, the loss and everything after stay float32. One exception, in bfloat16 on the CPU: a
+ * {@link ResidualBlock} whose convolutions take the NCHW route runs as one call ({@link
+ * FusedOps#residualBlock}) that keeps its activations between the two convolutions in bfloat16, with group
+ * norm computing in float32 on them (libtorch's mixed-type kernel) and the residual sum in float32. The
+ * parameters stay float32 ("master weights"): the casts are recorded by autograd ({@code ToCopyBackward0}),
+ * so every gradient arrives in float32.
  *
  * <pre>
  * NDArray loss = Autocast.compute(Autocast.ComputeType.BF16, () -> forwardAndLoss());  // mixed precision

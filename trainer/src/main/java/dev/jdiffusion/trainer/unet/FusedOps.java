@@ -1,5 +1,6 @@
 package dev.jdiffusion.trainer.unet;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -451,6 +452,59 @@ public final class FusedOps {
     }
     return callBody("conv2d_s" + stride + "_p" + padding + suffix(type), body,
         "x: Tensor, weight: Tensor, bias: Tensor", x, weight, bias);
+  }
+
+  /**
+   * Whether {@link #residualBlock} computes a {@link ResidualBlock} with these convolution weights for an input
+   * like {@code x} in {@code type}: bfloat16 on the CPU, this engine, a 4-d input whose groups hold at least two
+   * values each (as {@link GroupNorm#groupNorm} needs for libtorch's kernel), and both 3x3 convolutions on the
+   * NCHW route ({@link #nchwRoute}, which checks their channel counts and probes the route in bfloat16). Elsewhere
+   * (float16, a GPU, other channel counts) the block runs op by op, each convolution casting on its own.
+   */
+  static boolean lowPrecisionResidualRoute(NDArray x, Shape conv1Weight, Shape conv2Weight, int groups1,
+      int groups2, Autocast.ComputeType type) {
+    Shape s = x.getShape();
+    if (type != Autocast.ComputeType.BF16 || !Device.Type.CPU.equals(x.getDevice().getDeviceType())
+        || s.dimension() != 4 || !available(x)) {
+      return false;
+    }
+    long pixels = s.get(2) * s.get(3);
+    long cout = conv1Weight.get(0);
+    Shape h = new Shape(s.get(0), cout, s.get(2), s.get(3));
+    return s.get(1) / groups1 * pixels >= 2 && cout / groups2 * pixels >= 2
+        && convolutionType(cout, type) == type && convolutionType(conv2Weight.get(0), type) == type
+        && nchwRoute(s, conv1Weight, 1, 1, type, x) && nchwRoute(h, conv2Weight, 1, 1, type, x);
+  }
+
+  /**
+   * {@link ResidualBlock}'s output {@code shortcut + conv2(silu(gn2(conv1(silu(gn1(x))) + t)))} with the
+   * activations between its two convolutions in {@code type} (bfloat16), in one call, where {@link
+   * #lowPrecisionResidualRoute} holds. {@code x (B, Cin, H, W)}, {@code shortcut (B, Cout, H, W)} and the
+   * returned array are float32; {@code t (B, Cout)} is the timestep projection; the parameters are float32 and
+   * cast on the way in, so their gradients arrive in float32.
+   *
+   * <p>The op-by-op block casts each convolution's input to bfloat16 and its output back to float32, so
+   * group norm, SiLU and the timestep addition read and write float32 and every convolution costs two casts
+   * each way. Here {@code x} is cast once; group norm runs libtorch's mixed-type kernel (bfloat16 values,
+   * float32 gains and biases, statistics and normalization computed in float32, the result rounded to
+   * bfloat16), SiLU and the timestep addition run on bfloat16, and the second convolution's bfloat16 output
+   * is added to the float32 shortcut in the same pass that widens it, so the residual stream stays float32.
+   * What it changes in the numbers: group norm's input and the SiLU outputs are rounded to bfloat16 where the
+   * op-by-op block rounded only the convolution inputs (the same rounding, one op earlier).
+   */
+  public static NDArray residualBlock(NDArray x, NDArray gamma1, NDArray beta1, int groups1, NDArray w1,
+      NDArray c1, NDArray t, NDArray gamma2, NDArray beta2, int groups2, NDArray w2, NDArray c2, NDArray shortcut,
+      Autocast.ComputeType type) {
+    int d = type.scalarType();
+    String body = "    h = torch.silu(torch.group_norm(x.to(" + d + ", False, False, " + CONTIGUOUS + "), " + groups1
+        + ", g1, b1, " + EPSILON + "))\n"
+        + "    h = torch.conv2d(h, w1.to(" + d + "), c1.to(" + d + "), [1, 1], [1, 1])\n"
+        + "    h = torch.silu(torch.group_norm(h + t.to(" + d + ").unsqueeze(2).unsqueeze(3), " + groups2
+        + ", g2, b2, " + EPSILON + "))\n"
+        + "    return s + torch.conv2d(h, w2.to(" + d + "), c2.to(" + d + "), [1, 1], [1, 1])\n";
+    return callBody("residual_block_g" + groups1 + "_g" + groups2 + suffix(type), body,
+        "x: Tensor, g1: Tensor, b1: Tensor, w1: Tensor, c1: Tensor, t: Tensor, g2: Tensor, b2: Tensor, w2: Tensor, "
+            + "c2: Tensor, s: Tensor", x, gamma1, beta1, w1, c1, t, gamma2, beta2, w2, c2, shortcut);
   }
 
   /**

@@ -74,6 +74,16 @@ public final class GroupNorm extends AbstractBlock {
     return new NDList(groupNorm(x, g, b, groups));
   }
 
+  /** {@code gamma}'s value for a forward of {@code like} (its device). */
+  NDArray gammaValue(ParameterStore ps, NDArray like, boolean training) {
+    return ps.getValue(gamma, like.getDevice(), training);
+  }
+
+  /** {@code beta}'s value for a forward of {@code like} (its device). */
+  NDArray betaValue(ParameterStore ps, NDArray like, boolean training) {
+    return ps.getValue(beta, like.getDevice(), training);
+  }
+
   /**
    * The function of this block: libtorch's group norm where the engine offers it, else (and for groups
    * of a single value, whose exact output is {@code beta} but libtorch's was 4e-5 off it in

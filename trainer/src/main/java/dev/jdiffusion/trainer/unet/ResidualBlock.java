@@ -25,6 +25,9 @@ import java.util.Optional;
  *       the rate is above 0 and training), 3x3 conv
  *   <li>{@code y = skip(x) + h}, where {@code skip} is a 1x1 conv when {@code Cin != Cout}, else identity
  * </ol>
+ * In a bfloat16 {@link Autocast} scope on the CPU, where both 3x3 convolutions take libtorch's NCHW route, the
+ * block runs as one call that keeps the activations between the two convolutions in bfloat16 ({@link
+ * FusedOps#residualBlock}); elsewhere op by op.
  * Child blocks, in this order: {@code norm1, conv1, temb_proj, norm2}, {@code dropout} (only when the rate
  * is above 0; it has no parameters), {@code conv2} and, when the channel count changes, {@code skip}.
  */
@@ -98,6 +101,16 @@ public final class ResidualBlock extends AbstractBlock {
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.get(0);
     NDArray tembAct = inputs.get(1);
+    Autocast.ComputeType type = Autocast.current();
+    if ((dropout == null || !training) && FusedOps.lowPrecisionResidualRoute(x, shape(conv1), shape(conv2),
+        norm1.groups(), norm2.groups(), type)) {
+      NDArray t = Layers.forward(tembProj, ps, tembAct, training);
+      NDArray shortcut = skip == null ? x : Layers.forward(skip, ps, x, training);
+      return new NDList(FusedOps.residualBlock(x, norm1.gammaValue(ps, x, training), norm1.betaValue(ps, x, training),
+          norm1.groups(), value(conv1, "weight", ps, x, training), value(conv1, "bias", ps, x, training), t,
+          norm2.gammaValue(ps, x, training), norm2.betaValue(ps, x, training), norm2.groups(),
+          value(conv2, "weight", ps, x, training), value(conv2, "bias", ps, x, training), shortcut, type));
+    }
     NDArray h = Layers.forward(conv1, ps, Ops.siluBeforeConv(Layers.forward(norm1, ps, x, training), conv1), training);
     NDArray t = Layers.forward(tembProj, ps, tembAct, training);
     h = h.add(t.reshape(t.getShape().get(0), outChannels, 1, 1));
@@ -108,6 +121,14 @@ public final class ResidualBlock extends AbstractBlock {
     h = Layers.forward(conv2, ps, h, training);
     NDArray shortcut = skip == null ? x : Layers.forward(skip, ps, x, training);
     return new NDList(shortcut.add(h));
+  }
+
+  private static Shape shape(Conv2d conv) {
+    return conv.getParameters().get("weight").getArray().getShape();
+  }
+
+  private static NDArray value(Conv2d conv, String name, ParameterStore ps, NDArray like, boolean training) {
+    return ps.getValue(conv.getParameters().get(name), like.getDevice(), training);
   }
 
   @Override

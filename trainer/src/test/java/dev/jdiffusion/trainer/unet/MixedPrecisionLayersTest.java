@@ -11,9 +11,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.Pair;
 import dev.jdiffusion.trainer.Engines;
 import java.util.ArrayList;
@@ -146,8 +148,18 @@ class MixedPrecisionLayersTest {
   @ParameterizedTest(name = "seed {0}")
   @ValueSource(ints = {1, 2, 3})
   void theUNetUnderBf16MatchesItsFloat32ForwardAndGradients(int seed) {
+    unetUnderBf16MatchesItsFloat32ForwardAndGradients(seed, 8);
+  }
+
+  /** The same with 32 and 64 channels, where the residual blocks run as one bfloat16 call each. */
+  @Test
+  void theUNetWithResidualBlocksInOneCallUnderBf16MatchesItsFloat32ForwardAndGradients() {
+    unetUnderBf16MatchesItsFloat32ForwardAndGradients(4, 32);
+  }
+
+  private static void unetUnderBf16MatchesItsFloat32ForwardAndGradients(int seed, int baseChannels) {
     Engines.pytorch().setRandomSeed(seed); // DJL's initializers draw from the engine's generator
-    UNetConfig cfg = new UNetConfig(3, 8, 8, List.of(1, 2), 1, List.of(4), 0);
+    UNetConfig cfg = new UNetConfig(3, 8, baseChannels, List.of(1, 2), 1, List.of(4), 0);
     int batch = 4;
     Random r = new Random(seed);
     float[] x = gaussian(r, batch * 3 * 64);
@@ -155,19 +167,7 @@ class MixedPrecisionLayersTest {
     float[] g = gaussian(r, batch * 3 * 64);
     try (NDManager m = NDManager.newBaseManager()) {
       UNet net = UNetTest.initialized(m, cfg, batch);
-      List<NDArray> params = new ArrayList<>();
-      for (Pair<String, Parameter> p : net.getParameters()) {
-        // random biases and gains too, so that no term hides behind a zero or a one
-        NDArray a = p.getValue().getArray();
-        float[] noise = gaussian(r, (int) a.size());
-        float[] values = a.toFloatArray();
-        for (int i = 0; i < values.length; i++) {
-          values[i] += 0.1f * noise[i];
-        }
-        a.set(values);
-        a.setRequiresGradient(true);
-        params.add(a);
-      }
+      List<NDArray> params = perturbedParameters(net, r);
       List<double[]> fp32 = run(net, m, params, x, t, g, batch, Autocast.ComputeType.FP32);
       List<double[]> bf16 = run(net, m, params, x, t, g, batch, Autocast.ComputeType.BF16);
       double outputError = relativeRms(bf16.get(0), fp32.get(0));
@@ -195,6 +195,89 @@ class MixedPrecisionLayersTest {
     }
   }
 
+  /**
+   * A residual block whose convolutions take the NCHW route runs as one low-precision call in bfloat16 ({@link
+   * FusedOps#residualBlock}: bfloat16 activations between its convolutions, mixed-type group norm): its output and
+   * the gradients of its input, its timestep input and every parameter stay within the bound of the whole UNet
+   * above of the float32 block, and differ from it (the call really rounds). With and without the 1x1 shortcut.
+   */
+  @ParameterizedTest(name = "{0} -> 64 channels")
+  @ValueSource(ints = {32, 64})
+  void theBf16ResidualBlockInOneCallMatchesItsFloat32Form(int in) {
+    Engines.pytorch().setRandomSeed(in);
+    int out = 64;
+    int emb = 16;
+    int batch = 2;
+    int size = 8;
+    Random r = new Random(in);
+    float[] x = gaussian(r, batch * in * size * size);
+    float[] temb = gaussian(r, batch * emb);
+    float[] g = gaussian(r, batch * out * size * size);
+    try (NDManager m = NDManager.newBaseManager()) {
+      ResidualBlock block = new ResidualBlock(in, out, emb, 0);
+      block.setInitializer(new XavierInitializer(XavierInitializer.RandomType.UNIFORM, XavierInitializer.FactorType.IN,
+          1f), Parameter.Type.WEIGHT);
+      Shape xShape = new Shape(batch, in, size, size);
+      block.initialize(m, DataType.FLOAT32, xShape, new Shape(batch, emb));
+      List<NDArray> params = perturbedParameters(block, r);
+      NDArray probe = m.create(x, xShape);
+      Shape w1 = block.conv1().getParameters().get("weight").getArray().getShape();
+      Shape w2 = block.conv2().getParameters().get("weight").getArray().getShape();
+      int g1 = block.norm1().groups();
+      int g2 = block.norm2().groups();
+      assertThat(FusedOps.lowPrecisionResidualRoute(probe, w1, w2, g1, g2, Autocast.ComputeType.BF16))
+          .as("the one-call route in bf16").isTrue();
+      assertThat(FusedOps.lowPrecisionResidualRoute(probe, w1, w2, g1, g2, Autocast.ComputeType.FP32)).isFalse();
+      assertThat(FusedOps.lowPrecisionResidualRoute(probe, w1, w2, g1, g2, Autocast.ComputeType.FP16)).isFalse();
+      List<double[]> fp32 = runBlock(block, m, params, x, xShape, temb, g, Autocast.ComputeType.FP32);
+      List<double[]> bf16 = runBlock(block, m, params, x, xShape, temb, g, Autocast.ComputeType.BF16);
+      String[] names = new String[fp32.size()];
+      names[0] = "y";
+      names[1] = "dx";
+      names[2] = "dtemb";
+      for (int i = 3; i < names.length; i++) {
+        names[i] = "d" + block.getParameters().get(i - 3).getKey();
+      }
+      for (int i = 0; i < fp32.size(); i++) {
+        double e = relativeRms(bf16.get(i), fp32.get(i));
+        System.out.printf("bf16 residual block in one call vs fp32 (%d -> %d), %s: %.3g relative RMS difference%n",
+            in, out, names[i], e);
+        assertThat(e).as("%s: relative RMS difference from float32", names[i]).isLessThanOrEqualTo(VS_FP32)
+            .isGreaterThan(U / 16);
+      }
+    }
+  }
+
+  /**
+   * Output, then the gradients of the input, the timestep input and each parameter, of {@code sum(block(x, temb)
+   * * g)} computed in {@code type}.
+   */
+  private static List<double[]> runBlock(ResidualBlock block, NDManager m, List<NDArray> params, float[] x,
+      Shape xShape, float[] temb, float[] g, Autocast.ComputeType type) {
+    List<double[]> out = new ArrayList<>();
+    try (NDManager step = m.newSubManager()) {
+      NDArray xa = step.create(x, xShape);
+      NDArray ta = step.create(temb, new Shape(xShape.get(0), temb.length / xShape.get(0)));
+      xa.setRequiresGradient(true);
+      ta.setRequiresGradient(true);
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        NDArray y = Autocast.compute(type, () -> block.forward(new ParameterStore(step, false), new NDList(xa, ta),
+            true).singletonOrThrow());
+        assertThat(y.getDataType()).isEqualTo(DataType.FLOAT32);
+        out.add(toDouble(y.toFloatArray()));
+        gc.backward(y.mul(step.create(g, y.getShape())).sum());
+      }
+      out.add(toDouble(xa.getGradient().toFloatArray()));
+      out.add(toDouble(ta.getGradient().toFloatArray()));
+      for (NDArray p : params) {
+        assertThat(p.getGradient().getDataType()).isEqualTo(DataType.FLOAT32);
+        out.add(toDouble(p.getGradient().toFloatArray()));
+        p.getGradient().subi(p.getGradient());
+      }
+    }
+    return out;
+  }
+
   /** Output, then the gradient of each parameter, of {@code sum(net(x, t) * g)} computed in {@code type}. */
   private static List<double[]> run(UNet net, NDManager m, List<NDArray> params, float[] x, float[] t, float[] g,
       int batch, Autocast.ComputeType type) {
@@ -215,6 +298,26 @@ class MixedPrecisionLayersTest {
       }
     }
     return out;
+  }
+
+  /**
+   * {@code block}'s parameter arrays, each moved by 0.1 times Gaussian noise (random biases and gains too, so
+   * that no term hides behind a zero or a one) and set to record gradients.
+   */
+  private static List<NDArray> perturbedParameters(Block block, Random r) {
+    List<NDArray> params = new ArrayList<>();
+    for (Pair<String, Parameter> p : block.getParameters()) {
+      NDArray a = p.getValue().getArray();
+      float[] noise = gaussian(r, (int) a.size());
+      float[] values = a.toFloatArray();
+      for (int i = 0; i < values.length; i++) {
+        values[i] += 0.1f * noise[i];
+      }
+      a.set(values);
+      a.setRequiresGradient(true);
+      params.add(a);
+    }
+    return params;
   }
 
   private static float[] gaussian(Random r, int n) {
