@@ -468,11 +468,9 @@ public final class FusedOps {
         || s.dimension() != 4 || !available(x)) {
       return false;
     }
-    long pixels = s.get(2) * s.get(3);
-    long cout = conv1Weight.get(0);
-    Shape h = new Shape(s.get(0), cout, s.get(2), s.get(3));
-    return s.get(1) / groups1 * pixels >= 2 && cout / groups2 * pixels >= 2
-        && convolutionType(cout, type) == type && convolutionType(conv2Weight.get(0), type) == type
+    // the NCHW route's channel rule (multiples of 32) also keeps both convolutions in bfloat16 (multiples of 8)
+    Shape h = new Shape(s.get(0), conv1Weight.get(0), s.get(2), s.get(3));
+    return GroupNorm.libtorchKernelTakes(s, groups1) && GroupNorm.libtorchKernelTakes(h, groups2)
         && nchwRoute(s, conv1Weight, 1, 1, type, x) && nchwRoute(h, conv2Weight, 1, 1, type, x);
   }
 

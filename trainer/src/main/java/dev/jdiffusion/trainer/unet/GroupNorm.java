@@ -90,9 +90,14 @@ public final class GroupNorm extends AbstractBlock {
    * {@code GroupNormTest}) {@link #viaBatchNorm}.
    */
   public static NDArray groupNorm(NDArray x, NDArray gamma, NDArray beta, int groups) {
-    return FusedOps.available(x) && x.getShape().size() / (x.getShape().get(0) * groups) >= 2
+    return FusedOps.available(x) && libtorchKernelTakes(x.getShape(), groups)
         ? FusedOps.groupNorm(x, gamma, beta, groups)
         : viaBatchNorm(x, gamma, beta, groups);
+  }
+
+  /** Whether libtorch's group norm kernel is used for an {@code x}-shaped input: groups of at least two values. */
+  static boolean libtorchKernelTakes(Shape x, int groups) {
+    return x.size() / (x.get(0) * groups) >= 2;
   }
 
   /** The function of this block from DJL's batch norm; see the class comment for the op order. */
