@@ -71,6 +71,22 @@ class ExportCommandTest {
     assertThat(strict).doesNotExist();
   }
 
+  /**
+   * In a process of its own (native code writes to the process's stderr, which no in-JVM capture sees), an
+   * export prints only its own lines: libtorch 2.7 used to add a deprecation warning (DJL's host-side array
+   * copy, once per process) and a warning for every batch-1 convolution that oneDNN passes over (NNPACK
+   * cannot start where the CPU's L3 cache is hidden or AVX2 is missing), dozens per parity check.
+   */
+  @Test
+  void exportWritesNoNativeWarnings() throws Exception {
+    Path model = dir.resolve("quiet.onnx");
+    ChildJvm child = ChildJvm.start(dir, "quiet-export", List.of(), "export", run.toString(), "--out",
+        model.toString());
+    assertThat(child.waitFor(java.time.Duration.ofMinutes(3))).as(child.err()).isZero();
+    assertThat(child.out()).contains("parity DJL vs ONNX Runtime, batch 1");
+    assertThat(child.err().lines().filter(l -> l.startsWith("[W")).toList()).isEmpty();
+  }
+
   /** The command of docs/sampling.md ("An int8 model"), on this test's run and with 8 calibration images. */
   @Test
   void exportsAnInt8ModelThatSaysSoAndSamples() throws Exception {

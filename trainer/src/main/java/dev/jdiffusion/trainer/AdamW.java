@@ -121,7 +121,11 @@ public final class AdamW implements AutoCloseable {
       throw new IllegalArgumentException(
           what + " has shape " + from.getShape() + " in the checkpoint, expected " + to.getShape());
     }
-    from.copyTo(to);
+    if (FusedOps.optimizerKernelsAvailable(to)) {
+      FusedOps.copy(List.of(to), List.of(from));
+    } else {
+      from.copyTo(to);
+    }
   }
 
   @Override

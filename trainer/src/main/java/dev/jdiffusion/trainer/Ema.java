@@ -34,9 +34,14 @@ public final class Ema implements AutoCloseable {
     this.warmup = warmup;
     this.manager = parent.newSubManager();
     for (NDArray p : parameters) {
-      NDArray copy = manager.zeros(p.getShape(), p.getDataType(), p.getDevice());
-      p.copyTo(copy);
-      shadow.add(copy);
+      shadow.add(manager.zeros(p.getShape(), p.getDataType(), p.getDevice()));
+    }
+    if (fused && !shadow.isEmpty() && FusedOps.optimizerKernelsAvailable(shadow.get(0))) {
+      FusedOps.copy(shadow, parameters);
+    } else {
+      for (int i = 0; i < shadow.size(); i++) {
+        parameters.get(i).copyTo(shadow.get(i));
+      }
     }
   }
 

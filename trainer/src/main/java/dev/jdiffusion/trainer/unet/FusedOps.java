@@ -198,10 +198,13 @@ public final class FusedOps {
 
   /**
    * Whether a convolution of these shapes may take the NCHW route at all (before the probe): a 4-d input of
-   * more than one pixel, input and output channels multiples of {@value #NCHW_CHANNEL_BLOCK}.
+   * more than one image and more than one pixel, input and output channels multiples of {@value
+   * #NCHW_CHANNEL_BLOCK}. A single image (an inference call; training batches are larger) takes the
+   * channels-last route without a probe: the probe's backward pass of a one-image convolution asks NNPACK
+   * for its kernel, which prints a warning where NNPACK cannot start ({@link #passesOverOneDnn}).
    */
   static boolean nchwCandidate(Shape xShape, Shape weightShape) {
-    return xShape.dimension() == 4 && xShape.get(2) * xShape.get(3) > 1
+    return xShape.dimension() == 4 && xShape.get(0) > 1 && xShape.get(2) * xShape.get(3) > 1
         && xShape.get(1) % NCHW_CHANNEL_BLOCK == 0 && weightShape.get(0) % NCHW_CHANNEL_BLOCK == 0;
   }
 
@@ -418,6 +421,23 @@ public final class FusedOps {
   }
 
   /**
+   * Whether libtorch 2.x runs a float32 CPU convolution of these shapes (no groups, no dilation) on its im2col
+   * kernel rather than oneDNN: for a single image of at most 20480 values with kernels up to 3x3, and for 1x1
+   * kernels at stride 1 below a batch of 16 on one thread (its size rule in {@code ConvParams::use_mkldnn}).
+   * Such calls run {@code thnn_conv2d}, that kernel, directly: through {@code torch.conv2d} libtorch would
+   * first ask NNPACK, and where NNPACK cannot start (it needs AVX2 and a visible L3 cache; virtual machines
+   * often hide the cache) it prints a warning on every such call, dozens per forward pass at batch 1. The
+   * numbers are the same; where libtorch's rule differs, such a call merely takes the im2col kernel.
+   */
+  static boolean passesOverOneDnn(Shape xShape, Shape weightShape, int stride, int threads) {
+    long n = xShape.get(0);
+    boolean oneByOne = weightShape.get(2) == 1 && weightShape.get(3) == 1;
+    boolean sizeRule = stride > 1 || n >= 16 || !oneByOne || threads > 1;
+    boolean smallRule = (weightShape.get(2) > 3 && weightShape.get(3) > 3) || n > 1 || xShape.size() > 20480;
+    return !(sizeRule && smallRule);
+  }
+
+  /**
    * {@link #conv2d(NDArray, NDArray, NDArray, int, int)} computed in {@code type}: for a low precision,
    * input, weight and bias are cast to it on the way in (so autograd returns float32 gradients) and the
    * output is cast back to float32 (on the channels-last route in the same pass that restores the NCHW
@@ -433,6 +453,13 @@ public final class FusedOps {
     Autocast.ComputeType type = convolutionType(weight.getShape().get(0), computeType);
     String s = "[" + stride + ", " + stride + "]";
     String p = "[" + padding + ", " + padding + "]";
+    if (type == Autocast.ComputeType.FP32 && Device.Type.CPU.equals(x.getDevice().getDeviceType())
+        && passesOverOneDnn(x.getShape(), weight.getShape(), stride, JniUtils.getNumThreads())) {
+      return callBody("conv2d_thnn_s" + stride + "_p" + padding,
+          "    return torch.thnn_conv2d(x.contiguous(), weight, [weight.size(2), weight.size(3)], bias, " + s + ", "
+              + p + ")\n",
+          "x: Tensor, weight: Tensor, bias: Tensor", x, weight, bias);
+    }
     if (nchwRoute(x.getShape(), weight.getShape(), stride, padding, type, x)) {
       return callBody("conv2d_nchw_s" + stride + "_p" + padding + suffix(type),
           "    return " + expression("x.contiguous()", "weight", "bias", stride, padding, type) + "\n",
@@ -546,6 +573,10 @@ public final class FusedOps {
   private static final String[] MOVING_AVERAGE = {"moving_average",
       "    torch._foreach_lerp_(a, x, w)\n    return None\n", "a: List[Tensor], x: List[Tensor], w: float", "None"};
 
+  /** {@link #copy}'s module. */
+  private static final String[] COPY = {"copy",
+      "    torch._foreach_copy_(a, x)\n    return None\n", "a: List[Tensor], x: List[Tensor]", "None"};
+
   /** {@link #globalNorm}'s module. */
   private static final String[] GLOBAL_NORM = {"global_norm",
       "    return torch.linalg_vector_norm(torch.stack(torch._foreach_norm(x)))\n", "x: List[Tensor]", "Tensor"};
@@ -567,7 +598,7 @@ public final class FusedOps {
       synchronized (FusedOps.class) {
         if (optimizerLoadable == null) {
           try {
-            for (String[] spec : List.of(ADAMW, MOVING_AVERAGE, GLOBAL_NORM)) {
+            for (String[] spec : List.of(ADAMW, MOVING_AVERAGE, GLOBAL_NORM, COPY)) {
               module(spec, x);
             }
             optimizerLoadable = true;
@@ -619,6 +650,16 @@ public final class FusedOps {
   public static void movingAverage(List<NDArray> average, List<NDArray> values, double decay) {
     runVoid(MOVING_AVERAGE, average.get(0), IValue.listFrom(pt(average)), IValue.listFrom(pt(values)),
         IValue.from(1 - decay));
+  }
+
+  /**
+   * {@code to[i] = from[i]}, in place, for every pair (same shapes; {@code torch._foreach_copy_}), in one call and
+   * on the arrays' devices. DJL's {@code NDArray.copyTo} goes through a host buffer and, on libtorch 2.x,
+   * prints a deprecation warning of its native code once per process. Only where {@link
+   * #optimizerKernelsAvailable} holds.
+   */
+  public static void copy(List<NDArray> to, List<NDArray> from) {
+    runVoid(COPY, to.get(0), IValue.listFrom(pt(to)), IValue.listFrom(pt(from)));
   }
 
   /**

@@ -50,7 +50,27 @@ class ConvolutionTest {
     List<Case> cases = grid(100);
     // a single pixel: channels-last and NCHW coincide (libtorch then takes its NCHW route); one row, one column
     cases.addAll(images(24, 8, new int[][] {{1, 1}, {1, 6}, {6, 1}}, 200));
+    // single images, as an export's parity check runs them: im2col below oneDNN's size rule (the first three;
+    // FusedOps.passesOverOneDnn), channels-last above it
+    cases.add(new Case(1, 32, 64, 16, 16, 3, 1, 1, 300));
+    cases.add(new Case(1, 64, 64, 16, 16, 1, 1, 0, 301));
+    cases.add(new Case(1, 8, 3, 9, 7, 3, 2, 1, 302));
+    cases.add(new Case(1, 32, 32, 32, 32, 3, 2, 1, 303));
     return cases.stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> check(c)));
+  }
+
+  /** libtorch's size rule for oneDNN on float32 CPU convolutions, as {@code passesOverOneDnn} restates it. */
+  @Test
+  void singleSmallImagesAndOneThreadOneByOnesPassOverOneDnn() {
+    assertThat(FusedOps.passesOverOneDnn(new Shape(1, 32, 16, 16), new Shape(64, 32, 3, 3), 1, 2)).isTrue();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(1, 80, 16, 16), new Shape(64, 80, 3, 3), 1, 2)).isTrue();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(1, 81, 16, 16), new Shape(64, 81, 3, 3), 1, 2)).isFalse();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(2, 32, 16, 16), new Shape(64, 32, 3, 3), 1, 1)).isFalse();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(1, 1, 8, 8), new Shape(8, 1, 5, 5), 1, 1)).isFalse();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(8, 64, 16, 16), new Shape(64, 64, 1, 1), 1, 1)).isTrue();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(8, 64, 16, 16), new Shape(64, 64, 1, 1), 1, 2)).isFalse();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(8, 64, 16, 16), new Shape(64, 64, 1, 1), 2, 1)).isFalse();
+    assertThat(FusedOps.passesOverOneDnn(new Shape(16, 64, 16, 16), new Shape(64, 64, 1, 1), 1, 1)).isFalse();
   }
 
   /** Every pair of {@link #WIDTHS} with 3x3 and 1x1 kernels at strides 1 and 2, on 2 images of 7x6 pixels. */
