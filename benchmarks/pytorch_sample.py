@@ -24,11 +24,16 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--channels-last", action="store_true",
+                   help="weights and input in channels-last memory format (PyTorch's other CPU layout)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = UNet(*PRESETS[args.arch]).eval()
     x = torch.randn(args.batch, 1, 32, 32)
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=layout)
+    x = x.contiguous(memory_format=layout)
     times = []
     with torch.no_grad():
         for step in range(args.warmup + args.steps):
@@ -43,6 +48,7 @@ def main():
         "batch": args.batch,
         "steps": args.steps,
         "threads": torch.get_num_threads(),
+        "memory_format": "channels_last" if args.channels_last else "nchw",
         "params": sum(q.numel() for q in model.parameters()),
         "images_per_s": round(args.batch * len(times) / sum(times), 3),
         "step_ms_median": round(statistics.median(times) * 1000, 3),

@@ -166,6 +166,8 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timesteps", type=int, default=1000)
+    p.add_argument("--channels-last", action="store_true",
+                   help="weights and inputs in channels-last memory format (PyTorch's other CPU layout)")
     p.add_argument("--blas", action="store_true", help="print the BLAS this process loaded and exit")
     p.add_argument("--profile", metavar="FILE",
                    help="also run one untimed step under torch.profiler and write its Chrome trace JSON")
@@ -176,7 +178,8 @@ def main():
         return
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = UNet(*PRESETS[args.arch])
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = UNet(*PRESETS[args.arch]).to(memory_format=layout)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=2e-4, weight_decay=0.0)
     betas = torch.linspace(1e-4, 0.02, args.timesteps, dtype=torch.float64)
@@ -195,7 +198,7 @@ def main():
             profiler.__enter__()
         start = time.perf_counter()
         idx = torch.randint(0, x0.shape[0], (args.batch,))
-        x = x0[idx]
+        x = x0[idx].contiguous(memory_format=layout)
         t = torch.randint(0, args.timesteps, (args.batch,))
         eps = torch.randn_like(x)
         xt = sqrt_ab[t][:, None, None, None] * x + sqrt_1m[t][:, None, None, None] * eps
@@ -224,6 +227,7 @@ def main():
         "batch": args.batch,
         "steps": args.steps,
         "threads": torch.get_num_threads(),
+        "memory_format": "channels_last" if args.channels_last else "nchw",
         "params": params,
         "images_per_s": round(args.batch * len(times) / sum(times), 3),
         "step_ms_median": round(med * 1000, 3),
