@@ -14,7 +14,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_unet import PRESETS, UNet, blas_info  # noqa: E402
+from pytorch_unet import PRESETS, UNet, add_layout_option, blas_info, layout  # noqa: E402
 
 
 def main():
@@ -24,16 +24,15 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--channels-last", action="store_true",
-                   help="weights and input in channels-last memory format (PyTorch's other CPU layout)")
+    add_layout_option(p)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = UNet(*PRESETS[args.arch]).eval()
     x = torch.randn(args.batch, 1, 32, 32)
-    layout = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = model.to(memory_format=layout)
-    x = x.contiguous(memory_format=layout)
+    memory_format, memory_format_name = layout(args)
+    model = model.to(memory_format=memory_format)
+    x = x.contiguous(memory_format=memory_format)
     times = []
     with torch.no_grad():
         for step in range(args.warmup + args.steps):
@@ -48,7 +47,7 @@ def main():
         "batch": args.batch,
         "steps": args.steps,
         "threads": torch.get_num_threads(),
-        "memory_format": "channels_last" if args.channels_last else "nchw",
+        "memory_format": memory_format_name,
         "params": sum(q.numel() for q in model.parameters()),
         "images_per_s": round(args.batch * len(times) / sum(times), 3),
         "step_ms_median": round(statistics.median(times) * 1000, 3),

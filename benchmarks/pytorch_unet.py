@@ -158,6 +158,17 @@ def blas_info():
     return "; ".join(built + ["loaded: " + ", ".join(libs)])
 
 
+def add_layout_option(parser):
+    """--channels-last: the model's weights and its inputs in PyTorch's channels-last memory format."""
+    parser.add_argument("--channels-last", action="store_true",
+                        help="weights and inputs in channels-last memory format (PyTorch's other CPU layout)")
+
+
+def layout(args):
+    """The memory format --channels-last asks for, and its name in the JSON line."""
+    return (torch.channels_last, "channels_last") if args.channels_last else (torch.contiguous_format, "nchw")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--arch", choices=sorted(PRESETS), default="unet-xs")
@@ -166,8 +177,7 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timesteps", type=int, default=1000)
-    p.add_argument("--channels-last", action="store_true",
-                   help="weights and inputs in channels-last memory format (PyTorch's other CPU layout)")
+    add_layout_option(p)
     p.add_argument("--blas", action="store_true", help="print the BLAS this process loaded and exit")
     p.add_argument("--profile", metavar="FILE",
                    help="also run one untimed step under torch.profiler and write its Chrome trace JSON")
@@ -178,8 +188,8 @@ def main():
         return
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    layout = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = UNet(*PRESETS[args.arch]).to(memory_format=layout)
+    memory_format, memory_format_name = layout(args)
+    model = UNet(*PRESETS[args.arch]).to(memory_format=memory_format)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=2e-4, weight_decay=0.0)
     betas = torch.linspace(1e-4, 0.02, args.timesteps, dtype=torch.float64)
@@ -198,7 +208,7 @@ def main():
             profiler.__enter__()
         start = time.perf_counter()
         idx = torch.randint(0, x0.shape[0], (args.batch,))
-        x = x0[idx].contiguous(memory_format=layout)
+        x = x0[idx].contiguous(memory_format=memory_format)
         t = torch.randint(0, args.timesteps, (args.batch,))
         eps = torch.randn_like(x)
         xt = sqrt_ab[t][:, None, None, None] * x + sqrt_1m[t][:, None, None, None] * eps
@@ -227,7 +237,7 @@ def main():
         "batch": args.batch,
         "steps": args.steps,
         "threads": torch.get_num_threads(),
-        "memory_format": "channels_last" if args.channels_last else "nchw",
+        "memory_format": memory_format_name,
         "params": params,
         "images_per_s": round(args.batch * len(times) / sum(times), 3),
         "step_ms_median": round(med * 1000, 3),
