@@ -15,7 +15,7 @@ arch="${1:?ARCH: unet-xs or unet-s}" rounds="${2:?ROUNDS}" steps="${3:?STEPS}" t
 warmup="${WARMUP:-1}"
 python="${PYTHON:-/usr/bin/python3}"   # Debian's python3-torch
 launcher_env=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736
-  OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=20000000 THP_MEM_ALLOC_ENABLE=1)
+  OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=20000000 THP_MEM_ALLOC_ENABLE=0)
 blas=/usr/lib/x86_64-linux-gnu/openblas-openmp
 [ -f "$blas/libblas.so.3" ] && export LD_LIBRARY_PATH="$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 "$root/diffusion" --help > /dev/null   # build first, outside the timings
